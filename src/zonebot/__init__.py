@@ -1,0 +1,20 @@
+"""zonebot: cited answers about Shanghai's industrial zones from a corpus of documents."""
+
+from .bot import ZoneBot
+from .config import Settings
+from .errors import (
+    IndexMissingError,
+    IngestLockedError,
+    InvalidQuestionError,
+    LoadError,
+    ZoneBotError,
+)
+from .langchain import ZoneBotRetriever
+from .models import Answer, Citation, Document, IngestReport, Passage, SkippedFile
+
+__all__ = [
+    "Answer", "Citation", "Document", "IndexMissingError", "IngestLockedError", "IngestReport",
+    "InvalidQuestionError", "LoadError", "Passage", "Settings", "SkippedFile", "ZoneBot",
+    "ZoneBotError", "ZoneBotRetriever",
+]  # fmt: skip
+__version__ = "0.1.0"

@@ -1,0 +1,9 @@
+"""Answerers turn a question and retrieved passages into a cited ``Answer``.
+
+Every answerer implements ``Answerer`` and registers under a name with
+``register``; the extractive default registers exactly like the LLM ones.
+"""
+
+from .base import Answerer, AnswerRequest, available, create, register
+
+__all__ = ["Answerer", "AnswerRequest", "available", "create", "register"]

@@ -1,0 +1,137 @@
+"""``ZoneBot``: the one API that the CLI, the UI, the evaluation and the tests all call."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .answerers import AnswerRequest, create
+from .config import Settings
+from .embeddings import Embedder
+from .errors import IndexMissingError, InvalidQuestionError
+from .evidence import Evidence
+from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
+from .models import Answer, IngestReport, Passage
+from .retrieval import search
+
+Message = dict[str, Any]
+
+
+class ZoneBot:
+    """Grounded question answering over a corpus folder.
+
+    >>> bot = ZoneBot()                     # ./corpus and ./index, or ZONEBOT_* settings
+    >>> bot.ingest()                        # incremental
+    >>> bot.ask("How large is the Jinqiao zone?").text
+    """
+
+    def __init__(
+        self,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> None:
+        base = settings or Settings.from_env()
+        self.settings = Settings.from_env(**{**base.__dict__, "corpus_dir": corpus_dir or base.corpus_dir,
+                                             "index_dir": index_dir or base.index_dir, **overrides})  # fmt: skip
+        self.embedder = Embedder(batch_size=self.settings.batch_size)
+        self._snapshot: Snapshot | None = None
+        self._evidence: Evidence | None = None
+        self._lock = threading.Lock()
+        self._answerer = create(self.settings.llm or "extractive", self.settings)
+
+    # -- index --------------------------------------------------------------------------
+    def ingest(self, *, wait: bool = False, progress: Progress | None = None,
+               show_progress: bool = False) -> IngestReport:  # fmt: skip
+        """Bring the index in line with the corpus: adds, updates and removes what changed."""
+        report = ingest(self.settings, self.embedder, wait=wait, progress=progress, show_progress=show_progress)
+        self._refresh()
+        return report
+
+    def is_stale(self) -> bool:
+        """True when the index is missing or differs from the corpus folder."""
+        return is_stale(self.settings, self.embedder)
+
+    def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
+        """Ingest when the index is missing or stale; otherwise do nothing."""
+        if self.is_stale():
+            return self.ingest(wait=True, progress=progress)
+        return None
+
+    def _refresh(self) -> tuple[Snapshot, Evidence]:
+        """The current generation, reloaded when another ingest has swapped in a new one."""
+        name = current_generation(self.settings.index_dir)
+        with self._lock:
+            if self._snapshot is None or (name is not None and name != self._snapshot.name):
+                if name is None:
+                    raise IndexMissingError(
+                        f"no index in {self.settings.index_dir}: run `zonebot ingest` first (or `make run`)"
+                    )
+                old = self._snapshot
+                self._snapshot = open_current(self.settings.index_dir, self.embedder, self.settings.chroma_url)
+                self._evidence = Evidence(self._snapshot, self.embedder)
+                if old is not None:
+                    old.close()
+            assert self._evidence is not None
+            return self._snapshot, self._evidence
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._refresh()[0]
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Indexed documents: source, title, publisher, date, url, passages, chars."""
+        return [dict(info) for info in self.snapshot.docs.values()]
+
+    def document_text(self, source: str) -> str | None:
+        """The cleaned text of an indexed document."""
+        return self.snapshot.document_text(source)
+
+    # -- questions ----------------------------------------------------------------------
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestionError("the question is empty: type a question about the corpus")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestionError(
+                f"the question is {len(question):,} characters; the limit is "
+                f"{self.settings.max_question_chars:,} (ZONEBOT_MAX_QUESTION_CHARS)"
+            )
+        return " ".join(question.split())
+
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
+        """The best passages for ``query``, best first, with fused scores."""
+        snapshot, _ = self._refresh()
+        passages, _ = search(snapshot, self.embedder, self._check(query), k or self.settings.top_k,
+                             mode or self.settings.retrieval)  # fmt: skip
+        return passages
+
+    def _request(self, question: str, history: list[Message] | None, mode: str | None) -> AnswerRequest:
+        question = self._check(question)
+        history = [m for m in (history or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        snapshot, evidence = self._refresh()
+        analysis = evidence.analyse(question, history)
+        qv = self.embedder.embed_query(analysis.standalone)
+        passages, _ = search(snapshot, self.embedder, analysis.standalone, self.settings.top_k,
+                             mode or self.settings.retrieval, query_vector=qv)  # fmt: skip
+        return AnswerRequest(question=question, history=history, passages=passages, evidence=evidence,
+                             analysis=analysis, query_vector=qv, search_query=analysis.standalone)  # fmt: skip
+
+    def ask(self, question: str, history: list[Message] | None = None, *, retrieval: str | None = None) -> Answer:
+        """Answer ``question`` from the corpus, citing passages; ``abstained`` when they don't say."""
+        return self._answerer.answer(self._request(question, history, retrieval))
+
+    def stream(self, question: str, history: list[Message] | None = None) -> Iterator[str | Answer]:
+        """Yield the growing answer text, then the final ``Answer``."""
+        req = self._request(question, history, None)
+        yield from self._answerer.stream(req)
+        yield self._answerer.answer(req)
+
+    def as_retriever(self, k: int = 4, **kwargs: Any):  # type: ignore[no-untyped-def]
+        """A LangChain ``BaseRetriever`` over this bot's index."""
+        from .langchain import ZoneBotRetriever
+
+        return ZoneBotRetriever(k=k, bot=self, **kwargs)

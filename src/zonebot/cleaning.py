@@ -1,0 +1,102 @@
+"""Removing page chrome from raw text so that only prose becomes passages.
+
+The raw texts are copied from web pages: navigation headers ("Government News"),
+sign-in widgets, status tables, Q&A teasers, "view more" links, photo captions and
+"Source:" lines. None of it may answer a question, so a line is kept only when it
+reads as prose: enough words and closing punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_DATE = re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+_TERMINAL = tuple('.!?:;"\')”’。！？：；）)')
+
+_CHROME_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^sign (in|up)\b",
+        r"\bforgot password\b",
+        r"\bsign-up\b",
+        r"^(application|inquiry) status$",
+        r"^view more\b",
+        r"^(q|a)\s*:",  # Q&A teasers
+        r"\[photo\b",  # photo captions carry a credit
+        r"^photo\s*:",
+        r"^(home|首页)\s*>",  # breadcrumbs
+        r"^\d{2}-\d{2}\s+\d+\s+\w+$",  # status-table rows
+        r"^(updated|published|editor|source|author)\s*[:：]",
+        r"\bupdated\s*:\s*\d{4}-\d{2}-\d{2}",
+        r"\ball rights reserved\b",
+        r"^copyright\b",
+        r"^(share|print|close|back to top)\b",
+        r"\.\.\.$|…$",  # truncated teasers
+    )
+]
+
+
+@dataclass
+class CleanResult:
+    text: str
+    title: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+    dropped: list[str] = field(default_factory=list)
+
+
+def _word_count(line: str) -> int:
+    cjk = len(_CJK.findall(line))
+    return len(re.findall(r"[A-Za-z0-9][\w'’\-.$%]*", line)) + cjk // 2
+
+
+def is_prose(line: str) -> bool:
+    """True when ``line`` reads as a sentence (or list item) rather than page chrome."""
+    s = line.strip()
+    if not s:
+        return False
+    if any(p.search(s) for p in _CHROME_PATTERNS):
+        return False
+    words = _word_count(s)
+    if s.endswith(":") or s.endswith("："):
+        return words >= 5
+    if not s.endswith(_TERMINAL):
+        return False
+    return words >= 6
+
+
+def clean_text(raw: str) -> CleanResult:
+    """Keep prose lines, drop chrome, and pick up title/publisher/date where the text states them."""
+    result = CleanResult(text="")
+    kept: list[str] = []
+    first_content: str | None = None
+    for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        s = re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip()
+        if not s:
+            continue
+        src = re.match(r"^source\s*[:：]\s*(.+)$", s, re.IGNORECASE)
+        if src and result.publisher is None:
+            result.publisher = src.group(1).strip()
+        upd = re.search(r"^(\S+\.\w{2,})\s+updated\s*:\s*(\d{4}-\d{2}-\d{2})", s, re.IGNORECASE)
+        if upd:
+            result.url = result.url or f"https://{upd.group(1)}"
+            result.publisher = result.publisher or upd.group(1)
+            result.date = result.date or upd.group(2)
+        if is_prose(s):
+            kept.append(s)
+            continue
+        result.dropped.append(s)
+        # A headline is a short line with no closing punctuation before the body starts.
+        if first_content is None and not kept and not any(p.search(s) for p in _CHROME_PATTERNS):
+            if _word_count(s) >= 3 and not re.match(r"^(government|city) news$", s, re.I):
+                first_content = s
+    if first_content:
+        date = _DATE.search(first_content)
+        if date and result.date is None:
+            result.date = date.group(0)
+        result.title = _DATE.sub("", first_content).strip(" -|")
+    result.text = "\n\n".join(kept)
+    return result

@@ -1,0 +1,145 @@
+"""The ``zonebot`` command: a thin shell over ``ZoneBot``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import ZoneBotError
+
+
+def _bot(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .bot import ZoneBot
+
+    return ZoneBot(corpus_dir=args.corpus, index_dir=args.index, chroma_url=getattr(args, "chroma_url", None),
+                   llm=getattr(args, "llm", None))  # fmt: skip
+
+
+def _progress(msg: str) -> None:
+    print(f"  {msg}", file=sys.stderr, flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    report = bot.ingest(wait=args.wait, progress=_progress, show_progress=sys.stderr.isatty())
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    bot.ensure_index(progress=_progress)
+    history = json.loads(Path(args.history).read_text()) if args.history else None
+    answer = bot.ask(args.question, history=history)
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title} ({c.source})\n    \"{c.quote}\"")
+    for note in answer.notes:
+        print(f"\nnote: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .evaluation import METRICS, check_thresholds, evaluate, failures, load_qa, markdown
+
+    items = load_qa(args.qa)
+    bot = _bot(args)
+    bot.ensure_index(progress=_progress)
+    with tqdm(total=len(items), desc="evaluating", unit="q", file=sys.stderr) as bar:
+        report = evaluate(bot, items, retrieval=args.retrieval, on_item=lambda _i: bar.update(1))
+    m = report["metrics"]
+    print(f"\n{m['items']} items ({m['answerable']} answerable, {m['unanswerable']} unanswerable), "
+          f"{report['retrieval']} retrieval")  # fmt: skip
+    for name in METRICS:
+        print(f"  {name:<22} {m[name]}")
+    fails = failures(report)
+    if fails:
+        print(f"\nfailures ({len(fails)}):")
+        for r in fails:
+            got = "(abstained)" if r["abstained"] else r["answer"][:140]
+            exp = "(abstain)" if not r["answerable"] else r["expected"]
+            print(f"  {r['id']}: {r['question']}\n      expected: {exp}\n      got:      {got}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(report))
+    broken = check_thresholds(m, args.fail_under or [])
+    for b in broken:
+        print(f"FAIL: {b}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index,
+          chroma_url=args.chroma_url, llm=args.llm)  # fmt: skip
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zonebot",
+        description="Cited answers about Shanghai's industrial zones from the documents in a corpus folder.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", help="corpus folder (default ./corpus, env ZONEBOT_CORPUS_DIR)")
+    common.add_argument("--index", help="index folder (default ./index, env ZONEBOT_INDEX_DIR)")
+    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env ZONEBOT_CHROMA_URL)")
+    common.add_argument("--llm", choices=["extractive", "openai", "ollama"],
+                        help="answerer (default extractive, env ZONEBOT_LLM)")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="build or update the index from the corpus folder",
+                       description="Index new and changed files, drop deleted ones; unchanged files cost nothing.")  # fmt: skip
+    p.add_argument("--wait", action="store_true", help="wait for a running ingest instead of refusing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", parents=[common], help="answer one question with citations",
+                       description="Answer a question from the corpus; builds the index first if needed.")  # fmt: skip
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--history", help="JSON file with earlier messages [{role, content}, ...] for a follow-up")
+    p.add_argument("--json", action="store_true", help="print the whole answer (citations, passages) as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", parents=[common], help="score answers over a QA set (JSON Lines)",
+                       description="Answer every question of a QA file and report accuracy, citation, "
+                                   "abstention, retrieval and latency metrics.")  # fmt: skip
+    p.add_argument("--qa", required=True, help="QA file, JSON Lines (see README)")
+    p.add_argument("--json", metavar="OUT", help="write metrics and per-item results as JSON")
+    p.add_argument("--markdown", metavar="OUT", help="write the metrics and failures table as Markdown")
+    p.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default hybrid)")
+    p.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
+                   help="exit 1 when METRIC is below VALUE (above, for latency and false_abstention_rate)")  # fmt: skip
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", parents=[common], help="start the chat web UI",
+                       description="Start the Gradio chat; builds the index first when missing or stale.")  # fmt: skip
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, env ZONEBOT_HOST)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860, env ZONEBOT_PORT)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ZoneBotError as exc:
+        print(f"zonebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zonebot: interrupted; the previous index is still in place", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""zonebot's exception hierarchy: every message says what to do next."""
+
+
+class ZoneBotError(Exception):
+    """Base class of every error zonebot raises on purpose."""
+
+
+class IndexMissingError(ZoneBotError):
+    """There is no index yet: run ``zonebot ingest`` (or ``ZoneBot().ingest()``)."""
+
+
+class IngestLockedError(ZoneBotError):
+    """Another ingest holds the index lock."""
+
+
+class InvalidQuestionError(ZoneBotError, ValueError):
+    """The question is empty or too long."""
+
+
+class LoadError(ZoneBotError):
+    """A corpus file could not be read; the message gives the reason."""

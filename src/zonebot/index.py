@@ -1,0 +1,406 @@
+"""The on-disk index: generations, incremental ingest and atomic swaps.
+
+Layout under ``index/``::
+
+    CURRENT            name of the generation readers use (replaced atomically)
+    .lock              held by the one ingest allowed at a time
+    gen-<stamp>/       manifest.json, passages.jsonl, docs.jsonl, sentences.npy,
+                       stats.json, bm25/ and (embedded mode) chroma/
+
+An ingest builds a complete new generation beside the current one and only then
+points ``CURRENT`` at it, so a crash at any moment leaves the previous index
+answering. Unchanged files are carried over with their vectors: nothing is
+embedded twice. Sentence vectors are kept too, for the answerer; a passage's
+vector is the normalised mean of its sentences' vectors.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .embeddings import Embedder
+from .errors import IndexMissingError, IngestLockedError, LoadError
+from .lexical import LexicalIndex, tokenize
+from .loading import discover, fingerprint, load_document
+from .models import Document, IngestReport, Passage, SkippedFile
+from .splitting import split_document
+from .store import VectorStore
+
+FORMAT_VERSION = 3  # bump when cleaning, splitting or the layout changes
+_NAME = re.compile(r"\b([A-Z][a-zA-Z]*(?:-[A-Za-z]+)*)")
+
+Progress = Callable[[str], None]
+
+
+def settings_fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    """What the vectors depend on: a mismatch means a full rebuild, never mixed vectors."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "passage_tokens": settings.passage_tokens,
+    }
+
+
+@dataclass
+class DocInfo:
+    source: str
+    hash: str
+    text_hash: str
+    title: str
+    publisher: str | None
+    date: str | None
+    url: str | None
+    passages: int
+    chars: int
+
+
+@contextmanager
+def ingest_lock(index_dir: Path, wait: bool):  # type: ignore[no-untyped-def]
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise IngestLockedError(
+                f"another ingest is already running on {index_dir} ({holder}); "
+                "wait for it to finish, or pass --wait to queue behind it"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+def current_generation(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except OSError:
+        return None
+    return name if name and (index_dir / name / "manifest.json").exists() else None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(path, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class Snapshot:
+    """One loaded generation: everything a question needs, read-only."""
+
+    def __init__(self, index_dir: Path, name: str, embedder: Embedder, chroma_url: str | None) -> None:
+        self.name = name
+        self.dir = index_dir / name
+        self.manifest = json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
+        self.passages: list[Passage] = []
+        self.sent_start: list[int] = []
+        with open(self.dir / "passages.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                self.sent_start.append(rec.pop("sent_start"))
+                rec["sentences"] = [tuple(s) for s in rec["sentences"]]
+                self.passages.append(Passage(**rec))
+        self.row_of = {p.id: i for i, p in enumerate(self.passages)}
+        self.sentence_vectors = np.load(self.dir / "sentences.npy", mmap_mode="r")
+        stats = json.loads((self.dir / "stats.json").read_text(encoding="utf-8"))
+        self.idf: dict[str, float] = stats["idf"]
+        self.names: dict[str, list[str]] = stats["names"]
+        self.default_idf = math.log(1 + len(self.passages) + 0.5)
+        self.lexical = LexicalIndex.load(self.dir / "bm25")
+        self.docs: dict[str, dict[str, Any]] = self.manifest["docs"]
+        self.created = self.manifest["created"]
+        self.vectors = VectorStore.open(self.dir, name, embedder, self.manifest.get("chroma_url") or chroma_url)
+
+    def sentence_rows(self, row: int) -> range:
+        start = self.sent_start[row]
+        return range(start, start + len(self.passages[row].sentences))
+
+    def document_text(self, source: str) -> str | None:
+        with open(self.dir / "docs.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if rec["source"] == source:
+                    return str(rec["text"])
+        return None
+
+    def close(self) -> None:
+        self.vectors.close()
+
+
+def _stats(passages: list[Passage], documents: dict[str, str]) -> dict[str, Any]:
+    df: Counter[str] = Counter()
+    for p in passages:
+        df.update(set(tokenize(p.text)))
+    n = max(1, len(passages))
+    idf = {t: round(math.log(1 + (n - c + 0.5) / (c + 0.5)), 4) for t, c in df.items()}
+    # Words written capitalised inside a sentence: the corpus's names (zones, parks, people).
+    names: dict[str, set[str]] = {}
+    for source, text in documents.items():
+        for m in _NAME.finditer(text):
+            names.setdefault(m.group(1).lower(), set()).add(source)
+    return {"idf": idf, "names": {k: sorted(v) for k, v in names.items()}}
+
+
+def ingest(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    wait: bool = False,
+    progress: Progress | None = None,
+    show_progress: bool = False,
+) -> IngestReport:
+    """Bring the index in line with the corpus folder. Safe to interrupt at any point."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    index_dir, corpus_dir = settings.index_dir, settings.corpus_dir
+    if not corpus_dir.is_dir():
+        raise LoadError(f"corpus folder {corpus_dir} does not exist; create it or set ZONEBOT_CORPUS_DIR")
+    report = IngestReport()
+    with ingest_lock(index_dir, wait):
+        prev_name = current_generation(index_dir)
+        _remove_stale(index_dir, keep={prev_name}, settings=settings, embedder=embedder)
+        fp = settings_fingerprint(settings, embedder)
+        prev: Snapshot | None = None
+        if prev_name:
+            prev = Snapshot(index_dir, prev_name, embedder, settings.chroma_url)
+            if prev.manifest.get("fingerprint") != fp or (prev.manifest.get("chroma_url") != settings.chroma_url):
+                report.rebuilt = True
+                prev.close()
+                prev = None
+        old_docs: dict[str, dict[str, Any]] = prev.docs if prev else {}
+
+        # 1. What changed, by content hash.
+        files = list(discover(corpus_dir))
+        changed: list[tuple[str, Path, str]] = []
+        seen: set[str] = set()
+        for source, path in files:
+            seen.add(source)
+            try:
+                digest = fingerprint(path)
+            except OSError as exc:
+                report.skipped.append(SkippedFile(source, f"cannot read file ({exc.strerror})"))
+                continue
+            if source in old_docs and old_docs[source]["hash"] == digest:
+                report.unchanged.append(source)
+            else:
+                changed.append((source, path, digest))
+        report.removed = sorted(s for s in old_docs if s not in seen)
+        if prev is not None and not changed and not report.removed:
+            report.passages = len(prev.passages)
+            prev.close()
+            report.seconds = time.perf_counter() - started
+            return report
+
+        # 2. Load and split what changed.
+        new_docs: list[tuple[Document, str]] = []
+        for i, (source, path, digest) in enumerate(changed, 1):
+            say(f"reading {i}/{len(changed)}: {source}")
+            try:
+                new_docs.append((load_document(path, source), digest))
+            except LoadError as exc:
+                report.skipped.append(SkippedFile(source, str(exc)))
+                if source in old_docs:
+                    report.removed.append(source)  # its old text no longer matches the file
+        kept_sources = [s for s in report.unchanged if s not in report.removed]
+        text_hashes = {old_docs[s]["text_hash"]: s for s in kept_sources}
+        accepted: list[tuple[Document, str, str]] = []
+        for doc, digest in new_docs:
+            th = hashlib.sha256(doc.text.encode()).hexdigest()
+            if th in text_hashes:
+                report.skipped.append(SkippedFile(doc.source, f"same text as {text_hashes[th]} (stored once)"))
+                if doc.source in old_docs:
+                    report.removed.append(doc.source)
+                continue
+            text_hashes[th] = doc.source
+            accepted.append((doc, digest, th))
+            (report.updated if doc.source in old_docs else report.added).append(doc.source)
+
+        new_passages: list[Passage] = []
+        for doc, _, _ in accepted:
+            new_passages.extend(split_document(doc, embedder.count_tokens, settings.passage_tokens))
+
+        # 3. Embed every new sentence once; a passage vector is the mean of its sentences'.
+        sentences = [s for p in new_passages for s in p.sentence_texts()]
+        say(f"embedding {len(sentences)} sentences from {len(new_passages)} passages")
+        sent_vecs = embedder.embed(sentences, show_progress=show_progress)
+        report.embedded = len(sentences)
+
+        # 4. Assemble the new generation.
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6:06d}"
+        gen_dir = index_dir / name
+        gen_dir.mkdir(parents=True)
+        dropped = {s for s in old_docs if s not in kept_sources}
+        keep_passages: list[Passage] = []
+        keep_vec_rows: list[np.ndarray] = []
+        if prev is not None:
+            for row, p in enumerate(prev.passages):
+                if p.source not in dropped:
+                    keep_passages.append(p)
+                    keep_vec_rows.append(np.asarray(prev.sentence_rows(row)))
+        old_rows = np.concatenate(keep_vec_rows) if keep_vec_rows else np.zeros(0, dtype=np.int64)
+        kept_vectors = (
+            np.asarray(prev.sentence_vectors[old_rows], dtype=np.float16)
+            if prev is not None and len(old_rows)
+            else np.zeros((0, embedder.dimension), dtype=np.float16)
+        )
+        all_passages = keep_passages + new_passages
+        all_sentence_vectors = np.concatenate([kept_vectors, sent_vecs.astype(np.float16)])
+
+        say("writing vector store")
+        cloned = prev is not None and VectorStore.clone(prev.dir, gen_dir, settings.chroma_url)
+        store = VectorStore.open(gen_dir, name, embedder, settings.chroma_url)
+        if prev is not None:
+            if cloned:
+                store.delete([p.id for p in prev.passages if p.source in dropped])
+            else:
+                store.copy_from(prev.vectors, [p.id for p in keep_passages])
+        if new_passages:
+            pvecs, offset = [], 0
+            for p in new_passages:
+                v = sent_vecs[offset : offset + len(p.sentences)].mean(axis=0)
+                pvecs.append(v / (np.linalg.norm(v) or 1.0))
+                offset += len(p.sentences)
+            metas = [
+                {"source": p.source, "title": p.title, "ordinal": p.ordinal, "start": p.start, "end": p.end}
+                for p in new_passages
+            ]
+            store.add([p.id for p in new_passages], np.vstack(pvecs), [p.text for p in new_passages], metas)
+        store.close()
+
+        say("writing lexical index and passage table")
+        with open(gen_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
+            row = 0
+            for p in all_passages:
+                rec = asdict(p)
+                rec["score"] = 0.0
+                rec["sent_start"] = row
+                row += len(p.sentences)
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        np.save(gen_dir / "sentences.npy", all_sentence_vectors)
+        texts: dict[str, str] = {}
+        with open(gen_dir / "docs.jsonl", "w", encoding="utf-8") as out:
+            if prev is not None:
+                with open(prev.dir / "docs.jsonl", encoding="utf-8") as fh:
+                    for line in fh:
+                        rec = json.loads(line)
+                        if rec["source"] in kept_sources:
+                            out.write(line)
+                            texts[rec["source"]] = rec["text"]
+            for doc, _, _ in accepted:
+                out.write(json.dumps({"source": doc.source, "text": doc.text}, ensure_ascii=False) + "\n")
+                texts[doc.source] = doc.text
+        (gen_dir / "bm25").mkdir()
+        LexicalIndex.build([f"{p.title}\n{p.text}" for p in all_passages]).save(gen_dir / "bm25")
+        _write(gen_dir / "stats.json", json.dumps(_stats(all_passages, texts), ensure_ascii=False))
+
+        docs_info: dict[str, Any] = {s: old_docs[s] for s in kept_sources}
+        counts = Counter(p.source for p in new_passages)
+        for doc, digest, th in accepted:
+            docs_info[doc.source] = asdict(
+                DocInfo(doc.source, digest, th, doc.title, doc.publisher, doc.date, doc.url,
+                        counts[doc.source], len(doc.text))
+            )  # fmt: skip
+        manifest = {
+            "fingerprint": fp,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "chroma_url": settings.chroma_url,
+            "docs": dict(sorted(docs_info.items())),
+            "passages": len(all_passages),
+        }
+        _write(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        _fsync_dir(gen_dir)
+
+        # 5. The swap: readers see the old generation or the new one, never a mix.
+        tmp = index_dir / f"CURRENT.{os.getpid()}.tmp"
+        _write(tmp, name + "\n")
+        os.replace(tmp, index_dir / "CURRENT")
+        _fsync_dir(index_dir)
+        if prev is not None:
+            prev.close()
+        _remove_stale(index_dir, keep={name, prev_name}, settings=settings, embedder=embedder)
+        report.passages = len(all_passages)
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _remove_stale(index_dir: Path, keep: set[str | None], settings: Settings, embedder: Embedder) -> None:
+    """Delete generations no reader should be using: all but the current and the previous one."""
+    if not index_dir.exists():
+        return
+    gens = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+    for gen in gens:
+        if gen.name in keep:
+            continue
+        url = None
+        try:
+            url = json.loads((gen / "manifest.json").read_text()).get("chroma_url")
+        except (OSError, ValueError):
+            url = settings.chroma_url
+        if url:
+            try:
+                store = VectorStore.open(gen, gen.name, embedder, url)
+                store.drop()
+            except Exception:
+                pass
+        shutil.rmtree(gen, ignore_errors=True)
+    for tmp in index_dir.glob("CURRENT.*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def open_current(index_dir: Path, embedder: Embedder, chroma_url: str | None) -> Snapshot:
+    name = current_generation(index_dir)
+    if name is None:
+        raise IndexMissingError(f"no index in {index_dir}: run `zonebot ingest` first (or `make run`)")
+    return Snapshot(index_dir, name, embedder, chroma_url)
+
+
+def is_stale(settings: Settings, embedder: Embedder | None = None) -> bool:
+    """True when the index is missing or any corpus file differs from what was indexed."""
+    name = current_generation(settings.index_dir)
+    if name is None:
+        return True
+    manifest = json.loads((settings.index_dir / name / "manifest.json").read_text(encoding="utf-8"))
+    if embedder is not None and manifest.get("fingerprint") != settings_fingerprint(settings, embedder):
+        return True
+    if manifest.get("fingerprint", {}).get("format") != FORMAT_VERSION:
+        return True
+    docs = manifest["docs"]
+    seen = set()
+    for source, path in discover(settings.corpus_dir):
+        seen.add(source)
+        if source not in docs or docs[source]["hash"] != fingerprint(path):
+            return True
+    return bool(set(docs) - seen)

@@ -1,0 +1,94 @@
+"""Lexical (BM25) search with a tokenizer that handles English and Chinese.
+
+English words are lower-cased, stop words dropped and lightly stemmed; CJK text,
+which has no spaces, becomes overlapping character bigrams so BM25 never scores 0
+on Chinese. The index is built once per ingest and saved beside the vectors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+STOPWORDS = frozenset(
+    """a an the and or but if of at by for with about against between into through during before after
+    above below to from up down in out on off over under again further then once here there when where why
+    how all any both each few more most other some such no nor not only own same so than too very s t can
+    will just don should now is are was were be been being have has had having do does did doing i me my
+    we our you your he him his she her it its they them their what which who whom this that these those am
+    would could also as per via into onto upon within tell give list name say says said please much many""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def stem(word: str) -> str:
+    """A deliberately small English stemmer: enough to match plural and verb forms."""
+    if len(word) <= 3 or word[0].isdigit():
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ied", "y"), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "sses", "zes")):
+                return word[:-1]
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
+    tokens: list[str] = []
+    for m in _TOKEN.finditer(text.lower().replace("’", "'")):
+        tok = m.group(0)
+        if _CJK.match(tok):
+            tokens.extend(tok[i : i + 2] for i in range(max(1, len(tok) - 1)))
+            continue
+        tok = tok.removesuffix("'s")
+        if not keep_stopwords and tok in STOPWORDS:
+            continue
+        tokens.append(stem(tok))
+    return tokens
+
+
+class LexicalIndex:
+    """BM25 over passages (bm25s), saved to and loaded from a folder."""
+
+    def __init__(self, retriever) -> None:  # type: ignore[no-untyped-def]
+        self._bm25 = retriever
+        self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        if not texts:
+            return cls(None)
+        corpus = [tokenize(t) or ["\u2205"] for t in texts]
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        if not (folder / "params.index.json").exists():
+            return cls(None)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """``(row, score)`` pairs, best first; rows index the texts given to ``build``."""
+        if self._bm25 is None:
+            return []
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if not tokens:
+            return []
+        n = int(self._bm25.scores["num_docs"])
+        docs, scores = self._bm25.retrieve([tokens], k=min(k, n), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -1,0 +1,122 @@
+"""The core domain types. Everything else in zonebot is arranged around these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One cleaned source document."""
+
+    source: str  #: path relative to the corpus folder, e.g. ``jinqiao-development-zone.txt``
+    text: str  #: cleaned text (page chrome removed); passage offsets point into it
+    title: str
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Passage:
+    """A retrievable span of a document, made of whole sentences."""
+
+    id: str
+    source: str
+    title: str
+    ordinal: int
+    start: int  #: character offset into the cleaned document
+    end: int
+    text: str
+    sentences: list[tuple[int, int]] = field(default_factory=list)  #: offsets into ``text``
+    score: float = 0.0
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+
+@dataclass
+class Citation:
+    """A numbered citation: the verbatim quote and the passage it comes from."""
+
+    n: int
+    source: str
+    title: str
+    quote: str
+    passage: str
+    passage_id: str
+    score: float
+    quote_start: int = 0  #: offset of ``quote`` inside ``passage``
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+    doc_start: int = 0  #: offset of the passage inside the cleaned document
+
+
+@dataclass
+class Answer:
+    """What ``ZoneBot.ask`` returns."""
+
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    answerer: str = "extractive"
+    unsupported: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    question: str = ""
+    search_query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for p in data["passages"]:
+            p.pop("sentences", None)
+        return data
+
+
+@dataclass
+class SkippedFile:
+    source: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest changed. ``embedded`` counts texts sent to the embedding model."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    embedded: int = 0
+    passages: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.skipped)} skipped",
+        ]
+        text = ", ".join(parts) + f"; {self.passages} passages, {self.embedded} texts embedded"
+        text += f" in {self.seconds:.1f}s"
+        if self.rebuilt:
+            text += " (full rebuild: settings or model changed)"
+        for s in self.skipped:
+            text += f"\n  skipped {s.source}: {s.reason}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,134 @@
+"""Splitting cleaned documents into sentences and sentence-aligned passages.
+
+Passages never exceed ``max_tokens`` word pieces of the embedding model (which
+silently truncates past 256), keep character offsets into the cleaned document,
+and get a stable id from their source, place and content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from .models import Document, Passage
+
+_ABBREVIATIONS = {
+    "co", "ltd", "inc", "corp", "mr", "mrs", "ms", "dr", "prof", "no", "nos", "st", "jr", "sr",
+    "vs", "etc", "e.g", "i.e", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "gov", "govt", "rd", "ave",
+}  # fmt: skip
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before white
+# space and an upper-case letter, digit or opening quote; or at CJK full stops anywhere.
+_BOUNDARY = re.compile(r"([.!?][\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9\u3400-\u9fff])|([。！？]+[”’」』）]*)")
+
+TokenCounter = Callable[[str], int]
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` in ``text``; paragraphs (blank-line separated) always break."""
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
+        base, chunk = para.start(), para.group(0)
+        start = 0
+        for m in _BOUNDARY.finditer(chunk):
+            end = m.end(1) if m.group(1) else m.end(2)
+            if m.group(1) and m.group(1)[0] == ".":
+                word = re.search(r"([\w.]+)\.$", chunk[start : m.start(1) + 1])
+                token = (word.group(1) if word else "").lower()
+                if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+                    continue
+                if re.fullmatch(r"\(?(\d{1,2}|[ivx]{1,4})", chunk[start : m.start(1)].strip(), re.I):
+                    continue  # a list marker such as "1." or "iv."
+
+            if chunk[start:end].strip():
+                spans.append(_strip(text, base + start, base + end))
+            start = m.end()
+        if chunk[start:].strip():
+            spans.append(_strip(text, base + start, base + len(chunk)))
+    return spans
+
+
+def _strip(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _fit(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int]]:
+    """Break a too-long sentence at clause punctuation, then at spaces, until each part fits."""
+    a, b = span
+    if count(text[a:b]) <= limit:
+        return [span]
+    for pattern in (r"[;；]\s*", r"[,，、]\s*", r"\s+", r""):
+        cuts = [m.end() for m in re.finditer(pattern, text[a:b])] if pattern else []
+        if not pattern:  # no spaces at all (e.g. CJK): cut by characters
+            cuts = list(range(1, b - a))
+        if not cuts:
+            continue
+        parts, start = [], a
+        last_ok = None
+        for cut in cuts:
+            if count(text[start : a + cut]) <= limit:
+                last_ok = a + cut
+            elif last_ok is not None:
+                parts.append(_strip(text, start, last_ok))
+                start, last_ok = last_ok, (a + cut if count(text[last_ok : a + cut]) <= limit else None)
+            else:
+                break
+        else:
+            if count(text[start:b]) <= limit:
+                parts.append(_strip(text, start, b))
+                return [p for p in parts if p[1] > p[0]]
+            if last_ok is not None:
+                parts.append(_strip(text, start, last_ok))
+                return [p for p in parts if p[1] > p[0]] + _fit(text, _strip(text, last_ok, b), count, limit)
+    # Last resort: halve.
+    mid = (a + b) // 2
+    return _fit(text, (a, mid), count, limit) + _fit(text, (mid, b), count, limit)
+
+
+def passage_id(source: str, start: int, text: str) -> str:
+    return hashlib.sha256(f"{source}\0{start}\0{text}".encode()).hexdigest()[:20]
+
+
+def split_document(doc: Document, count: TokenCounter, max_tokens: int) -> list[Passage]:
+    """Pack whole sentences into passages of at most ``max_tokens`` word pieces."""
+    sentences: list[tuple[int, int, int]] = []  # start, end, tokens
+    for span in split_sentences(doc.text):
+        for a, b in _fit(doc.text, span, count, max_tokens):
+            sentences.append((a, b, count(doc.text[a:b])))
+    passages: list[Passage] = []
+    group: list[tuple[int, int, int]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        start, end = group[0][0], group[-1][1]
+        text = doc.text[start:end]
+        passages.append(
+            Passage(
+                id=passage_id(doc.source, start, text),
+                source=doc.source,
+                title=doc.title,
+                ordinal=len(passages),
+                start=start,
+                end=end,
+                text=text,
+                sentences=[(a - start, b - start) for a, b, _ in group],
+                publisher=doc.publisher,
+                date=doc.date,
+                url=doc.url,
+            )
+        )
+        group.clear()
+
+    for sent in sentences:
+        candidate = group + [sent]
+        if group and count(doc.text[candidate[0][0] : sent[1]]) > max_tokens:
+            flush()
+        group.append(sent)
+    flush()
+    return passages

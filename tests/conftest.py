@@ -1,0 +1,53 @@
+"""Shared fixtures: the real model, a real Chroma index of the real seed corpus, built once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+for var in [v for v in os.environ if v.startswith("ZONEBOT_")]:
+    del os.environ[var]  # tests state their settings explicitly
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def seed_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the shipped corpus and an index folder for it."""
+    base = tmp_path_factory.mktemp("seed")
+    corpus = base / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    return corpus, base / "index"
+
+
+@pytest.fixture(scope="session")
+def bot(seed_dirs: tuple[Path, Path]):
+    """A ZoneBot over the seed corpus, ingested once per session. Do not modify its corpus."""
+    from zonebot import ZoneBot
+
+    corpus, index = seed_dirs
+    b = ZoneBot(corpus_dir=corpus, index_dir=index)
+    b.ingest()
+    return b
+
+
+@pytest.fixture
+def make_bot(tmp_path: Path):
+    """Factory for a ZoneBot over a fresh, writable copy of the seed corpus (or an empty one)."""
+    from zonebot import ZoneBot
+
+    def factory(seed: bool = True, **kwargs):  # type: ignore[no-untyped-def]
+        corpus = tmp_path / "corpus"
+        if seed and not corpus.exists():
+            shutil.copytree(SEED_CORPUS, corpus)
+        corpus.mkdir(exist_ok=True)
+        return ZoneBot(corpus_dir=corpus, index_dir=tmp_path / "index", **kwargs)
+
+    return factory
