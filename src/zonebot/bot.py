@@ -114,6 +114,10 @@ class ZoneBot:
         history = [m for m in (history or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
         snapshot, evidence = self._refresh()
         analysis = evidence.analyse(question, history)
+        condense = getattr(self._answerer, "condense", None)
+        if history and condense is not None:
+            # An LLM answerer may rewrite a follow-up into a standalone question for retrieval.
+            analysis.standalone = condense(question, history) or analysis.standalone
         qv = self.embedder.embed_query(analysis.standalone)
         passages, _ = search(snapshot, self.embedder, analysis.standalone, self.settings.top_k,
                              mode or self.settings.retrieval, query_vector=qv)  # fmt: skip

@@ -205,6 +205,7 @@ def ingest(
         # 1. What changed, by content hash.
         files = list(discover(corpus_dir))
         changed: list[tuple[str, Path, str]] = []
+        digests: dict[str, str] = {}
         seen: set[str] = set()
         for source, path in files:
             seen.add(source)
@@ -213,12 +214,17 @@ def ingest(
             except OSError as exc:
                 report.skipped.append(SkippedFile(source, f"cannot read file ({exc.strerror})"))
                 continue
+            digests[source] = digest
             if source in old_docs and old_docs[source]["hash"] == digest:
                 report.unchanged.append(source)
             else:
                 changed.append((source, path, digest))
         report.removed = sorted(s for s in old_docs if s not in seen)
-        if prev is not None and not changed and not report.removed:
+        prev_skipped = prev.manifest.get("skipped", {}) if prev else {}
+        if prev is not None and not report.removed and all(
+            prev_skipped.get(s, {}).get("hash") == d for s, _, d in changed
+        ):
+            report.skipped = [SkippedFile(s, prev_skipped[s]["reason"]) for s, _, _ in changed]
             report.passages = len(prev.passages)
             prev.close()
             report.seconds = time.perf_counter() - started
@@ -338,6 +344,9 @@ def ingest(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "chroma_url": settings.chroma_url,
             "docs": dict(sorted(docs_info.items())),
+            # Files not indexed (broken, duplicates), by hash: unchanged ones do not make the index stale.
+            "skipped": {s.source: {"hash": digests[s.source], "reason": s.reason} for s in report.skipped
+                        if s.source in digests},
             "passages": len(all_passages),
         }
         _write(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -397,10 +406,11 @@ def is_stale(settings: Settings, embedder: Embedder | None = None) -> bool:
         return True
     if manifest.get("fingerprint", {}).get("format") != FORMAT_VERSION:
         return True
-    docs = manifest["docs"]
+    docs, skipped = manifest["docs"], manifest.get("skipped", {})
     seen = set()
     for source, path in discover(settings.corpus_dir):
         seen.add(source)
-        if source not in docs or docs[source]["hash"] != fingerprint(path):
+        digest = fingerprint(path)
+        if (docs[source]["hash"] if source in docs else skipped.get(source, {}).get("hash")) != digest:
             return True
     return bool(set(docs) - seen)
