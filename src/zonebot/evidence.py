@@ -30,7 +30,7 @@ GENERIC_NAMES = frozenset(
     """shanghai china chinese zone zones park parks district districts industrial industry industries
     development economic technological technology high-tech hi-tech tech high area areas new city national
     municipal government pilot free trade english province state council region regional east west north
-    south southern northern eastern western sub-area group company co ltd road roads street
+    south southern northern eastern western sub-area road roads street
     avenue people""".split()
 )
 _QUESTION_WORDS = frozenset("what which who whom whose when where why how is are was were do does did can could "
@@ -50,10 +50,11 @@ _HAS_PERCENT = re.compile(r"\bper ?cent\b|%|\bpercentage\b", re.I)
 
 ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     # (type, question pattern, evidence pattern)
-    ("percent", re.compile(r"\b(what|which) (share|percentage|proportion|fraction|part)\b|\bhow much of\b|\bper ?cent", re.I), _HAS_PERCENT),
-    ("size", re.compile(r"\bhow (large|big|much land|much area|wide)\b|\b(size|area|acreage|footprint)\b.*\?$|\bsquare kilomet", re.I), _HAS_SIZE),
+    ("percent", re.compile(r"\b(what|which) (share|percentage|proportion|fraction|part|portion)\b|\bhow much of\b|\bper ?cent", re.I), _HAS_PERCENT),
+    ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b", re.I), re.compile(r"\b(1[89]\d\d|20\d\d)\b|年")),
+    ("time", re.compile(r"^\s*when\b|\b(what|which) (date|day|month)\b|\bby when\b|\bhow long ago\b|\bwhen (was|were|did|is|will)\b", re.I), _HAS_TIME),
+    ("size", re.compile(r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint)\b|(?<![-\w])area\b(?! High)|\bsquare kilomet", re.I), _HAS_SIZE),
     ("money", re.compile(r"\bhow much (money|investment|capital)\b|\b(worth|value of the contract|investment total)\b|\bhow much\b.*\b(invest|worth|cost|fund|contract|yuan)", re.I), _HAS_MONEY),
-    ("time", re.compile(r"^\s*when\b|\b(what|which) (year|date|day|month)\b|\bin what year\b|\bsince when\b|\bby when\b|\bhow long ago\b|\bwhen (was|were|did|is|will)\b", re.I), _HAS_TIME),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b", re.I), _HAS_NUMBER),
 ]  # fmt: skip
 
@@ -61,10 +62,12 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
 def answer_type(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     for name, asks, needs in ANSWER_TYPES:
         if asks.search(question):
-            if name == "size" and re.search(r"\barea\b", question, re.I) and not re.search(
-                r"\b(how (large|big)|size|total area|what area|area of|area does|area is)\b", question, re.I
-            ):
-                continue  # "Bay Area" or "which area ..." is not a size question
+            if name == "size" and not re.search(
+                r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint|square kilomet\w*)\b|"
+                r"\b(total|land|floor|what|the) area\b(?!\s+(of\s+)?(high|industr|zone|park))",
+                question, re.I,
+            ):  # fmt: skip
+                continue  # "Bay Area" or "sub-area of ..." is a name, not a size question
             return name, needs
     return None, None
 
@@ -73,6 +76,13 @@ def answer_type(question: str) -> tuple[str | None, re.Pattern[str] | None]:
 _TYPE_WORDS = re.compile(
     r"\bhow (large|big|many|much|wide|long)\b|\b(size|when|what year|which year|percentage|proportion|share)\b", re.I
 )
+# The thing a count, share or amount question asks about: "how many <high-tech companies>".
+_FOCUS = re.compile(
+    r"\b(?:how many|how much|number of|(?:what|which) (?:share|percentage|proportion|fraction|part) of)\s+(.{3,60}?)"
+    r"(?=\s+(?:is|are|was|were|do|does|did|has|have|had|will|can|could|comes?|came|in|at|on|located|based|per)\b|[?,]|$)",
+    re.I,
+)
+_CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 
 
 def _plain(text: str) -> str:
@@ -108,6 +118,8 @@ class Question:
     follow_up: bool
     history_text: str = ""
     unknown_names: list[str] = field(default_factory=list)
+    name_tokens: set[str] = field(default_factory=set)  #: tokens of name phrases ("Bay Area High-tech ...")
+    focus: list[str] = field(default_factory=list)  #: what a count/share/amount question counts
 
 
 class Evidence:
@@ -155,7 +167,16 @@ class Evidence:
             context = " ".join(users[-1:])
             standalone = f"{question} ({context})" if context else question
             history_text = " ".join(users[-1:] + assistants[-1:])
-        return Question(question, standalone, names, kind, needs, follow_up, history_text, unknown)
+        name_tokens = {t for run in _CAPITALISED_RUN.findall(question) for t in tokenize(run)}
+        name_tokens |= {t for n in names for t in tokenize(n)}
+        focus: list[str] = []
+        m = _FOCUS.search(question)
+        if m:
+            focus = [t for t in tokenize(m.group(1)) if t not in name_tokens]
+            specific = [t for t in focus if t not in GENERIC_NAMES]
+            focus = specific or focus
+        return Question(question, standalone, names, kind, needs, follow_up, history_text, unknown,
+                        name_tokens, focus)  # fmt: skip
 
     # -- scoring ------------------------------------------------------------------------
     def _idf(self, token: str) -> float:
@@ -163,7 +184,7 @@ class Evidence:
 
     def candidates(self, q: Question, passages: list[Passage], query_vector: np.ndarray) -> list[Candidate]:
         """Every sentence of ``passages``, scored, best first."""
-        name_stems = {t for n in q.names for t in tokenize(n)}
+        name_stems = q.name_tokens
         asked = _TYPE_WORDS.sub(" ", q.text) if q.kind else q.text
         q_tokens = list(dict.fromkeys(tokenize(asked)))
         if q.follow_up:
@@ -188,6 +209,9 @@ class Evidence:
                 c.lexical = sum(self._idf(t) for t in q_tokens if t in toks) / total
                 c.key = sum(self._idf(t) for t in key_tokens if t in toks) / key_total if key_total else 1.0
                 c.typed = q.needs is None or bool(q.needs.search(text))
+                if c.typed and q.focus:
+                    # "How many high-tech companies": the sentence must speak of what is counted.
+                    c.typed = sum(t in toks for t in q.focus) * 2 >= len(q.focus)
                 c.missing = [n for n in q.names if n not in doc_names and not re.search(rf"\b{re.escape(n)}", context)]
                 c.names_ok = not c.missing and not q.unknown_names
                 if hist_tokens:
@@ -202,6 +226,8 @@ class Evidence:
         s = 0.55 * c.dense + 0.25 * c.lexical + 0.2 * c.key
         if q.kind:
             s += 0.08 if c.typed else -0.25
+        if c.key < 0.1 and not (q.kind and c.typed):
+            s -= 0.12  # none of what the question asks about (beyond its names) is in the sentence
         if q.follow_up:
             s += 0.1 * c.history
         s -= 0.004 * c.rank  # a small prior for the retriever's order

@@ -42,7 +42,7 @@ from .models import Document, IngestReport, Passage, SkippedFile
 from .splitting import split_document
 from .store import VectorStore
 
-FORMAT_VERSION = 3  # bump when cleaning, splitting or the layout changes
+FORMAT_VERSION = 4  # bump when cleaning, splitting or the layout changes
 _NAME = re.compile(r"\b([A-Z][a-zA-Z]*(?:-[A-Za-z]+)*)")
 
 Progress = Callable[[str], None]
@@ -170,6 +170,9 @@ def _stats(passages: list[Passage], documents: dict[str, str]) -> dict[str, Any]
     names: dict[str, set[str]] = {}
     for source, text in documents.items():
         for m in _NAME.finditer(text):
+            before = text[max(0, m.start() - 4) : m.start()].rstrip()[-1:]
+            if before in ("", "\n", ".", "!", "?", ":", '"', "“", "(", "。"):
+                continue  # capitalised because it starts a sentence, not because it is a name
             names.setdefault(m.group(1).lower(), set()).add(source)
     return {"idf": idf, "names": {k: sorted(v) for k, v in names.items()}}
 

@@ -24,10 +24,29 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+# General English equivalences, so that a paraphrase still shares a token with the text.
+CANONICAL = {
+    "firm": "company", "enterprise": "company", "business": "company",
+    "kind": "type", "category": "type", "sort": "type", "class": "type",
+    "car": "automobile", "auto": "automobile",
+    "eastern": "east", "western": "west", "northern": "north", "southern": "south",
+    "big": "large", "biggest": "large", "largest": "large", "size": "area",
+    "yearly": "annual", "annually": "annual", "every year": "annual",
+}  # fmt: skip
+
+
 def stem(word: str) -> str:
     """A deliberately small English stemmer: enough to match plural and verb forms."""
+    word = CANONICAL.get(word, word)
     if len(word) <= 3 or word[0].isdigit():
         return word
+    stemmed = _strip_suffix(word)
+    stemmed = CANONICAL.get(stemmed, stemmed)
+    # "encourage" and "encouraged" must meet: drop a final e.
+    return stemmed[:-1] if len(stemmed) > 4 and stemmed.endswith("e") else stemmed
+
+
+def _strip_suffix(word: str) -> str:
     for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ied", "y"), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
