@@ -59,9 +59,9 @@ def _number(m: re.Match[str], rng: random.Random) -> str:
 
 def vary(sentence: str, zone: str, rng: random.Random) -> str:
     """One seed sentence rewritten for ``zone``: new places, industries and numbers."""
-    s = _PLACE_RE.sub(lambda m: zone if rng.random() < 0.7 else zone_name(rng), sentence)
+    s = _NUMBER_RE.sub(lambda m: _number(m, rng), sentence)
     s = _INDUSTRY_RE.sub(lambda m: rng.choice(_INDUSTRIES), s)
-    return _NUMBER_RE.sub(lambda m: _number(m, rng), s)
+    return _PLACE_RE.sub(lambda m: zone if rng.random() < 0.7 else zone_name(rng), s)
 
 
 def document(index: int, sentences: list[str], n_sentences: int, seed: int = 0) -> tuple[str, str]:

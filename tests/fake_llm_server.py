@@ -37,7 +37,7 @@ Script = Reply | Callable[[dict[str, Any]], Reply]
 
 def passage_number(body: dict[str, Any], source: str) -> int:
     """The ``n`` of the passage from ``source`` in the prompt of ``body`` (0 if absent)."""
-    prompt = str(body["messages"][-1]["content"])
+    prompt = prompt_of(body)
     marker = f'source="{source}"'
     for part in prompt.split("<passage n=")[1:]:
         if marker in part.split(">", 1)[0]:
@@ -45,8 +45,21 @@ def passage_number(body: dict[str, Any], source: str) -> int:
     return 0
 
 
+def passage_containing(body: dict[str, Any], text: str) -> int:
+    """The ``n`` of the first passage in the prompt of ``body`` whose text holds ``text`` (0 if none)."""
+    for part in prompt_of(body).split("<passage n=")[1:]:
+        if text in part.split("</passage>", 1)[0]:
+            return int(part.split('"')[1])
+    return 0
+
+
 def prompt_of(body: dict[str, Any]) -> str:
+    """The last message of a chat request: the one carrying the passages and the question."""
     return str(body["messages"][-1]["content"])
+
+
+def system_of(body: dict[str, Any]) -> str:
+    return str(body["messages"][0]["content"])
 
 
 class FakeLLMServer:

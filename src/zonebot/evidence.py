@@ -85,6 +85,9 @@ _FOCUS = re.compile(
 _CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 
 
+_ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|company|committee))\b", re.I)
+
+
 def _plain(text: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", text)
 
@@ -202,9 +205,15 @@ class Evidence:
             sims = vecs @ query_vector
             context = f"{p.title}\n{p.text}".lower()
             doc_names = {n for n in q.names if p.source in self.snapshot.names.get(n, ())}
+            prev_toks: set[str] = set()
             for i, (a, b) in enumerate(p.sentences):
                 text = p.text[a:b]
                 toks = set(tokenize(text))
+                own_toks = toks
+                if _ANAPHOR.match(text):
+                    # "It covers 20.48 square kilometers": the subject is named in the sentence before.
+                    toks = toks | prev_toks
+                prev_toks = own_toks
                 c = Candidate(p, rank, i, text, a, dense=float(sims[i]))
                 c.lexical = sum(self._idf(t) for t in q_tokens if t in toks) / total
                 c.key = sum(self._idf(t) for t in key_tokens if t in toks) / key_total if key_total else 1.0

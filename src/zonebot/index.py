@@ -160,6 +160,21 @@ class Snapshot:
         self.vectors.close()
 
 
+def _batch_counter(embedder: Embedder) -> Callable[[list[str]], list[int]]:
+    """Word pieces of many texts in one tokenizer call (one call per sentence is the slow part of splitting)."""
+    batch = getattr(embedder, "count_tokens_batch", None)
+    if batch is not None:
+        return batch  # type: ignore[no-any-return]
+
+    def count_many(texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        ids = embedder.model.tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(x) for x in ids]
+
+    return count_many
+
+
 def _stats(passages: list[Passage], documents: dict[str, str]) -> dict[str, Any]:
     df: Counter[str] = Counter()
     for p in passages:
@@ -258,8 +273,11 @@ def ingest(
             (report.updated if doc.source in old_docs else report.added).append(doc.source)
 
         new_passages: list[Passage] = []
-        for doc, _, _ in accepted:
-            new_passages.extend(split_document(doc, embedder.count_tokens, settings.passage_tokens))
+        count_many = _batch_counter(embedder)
+        for i, (doc, _, _) in enumerate(accepted, 1):
+            if i % 100 == 0:
+                say(f"splitting {i}/{len(accepted)}")
+            new_passages.extend(split_document(doc, embedder.count_tokens, settings.passage_tokens, count_many))
 
         # 3. Embed every new sentence once; a passage vector is the mean of its sentences'.
         sentences = [s for p in new_passages for s in p.sentence_texts()]

@@ -109,35 +109,54 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _highlight(passage: str, quote: str, start: int) -> str:
-    """The passage as HTML with ``quote`` wrapped in ``<mark>`` (found by offset, else by search)."""
-    if not quote or passage[start : start + len(quote)] != quote:
-        start = passage.find(quote) if quote else -1
-    if start < 0:
-        return _e(passage)
-    end = start + len(quote)
-    return f"{_e(passage[:start])}<mark>{_e(passage[start:end])}</mark>{_e(passage[end:])}"
+def _highlight(passage: str, quotes: list[tuple[str, int, int]]) -> str:
+    """The passage as HTML, each ``(quote, offset, n)`` in ``<mark>`` (found by offset, else by search)."""
+    spans = []
+    for quote, start, n in quotes:
+        if quote and passage[start : start + len(quote)] != quote:
+            start = passage.find(quote)
+        if quote and start >= 0:
+            spans.append((start, start + len(quote), n))
+    out, pos = [], 0
+    for start, end, n in sorted(spans):
+        start = max(start, pos)
+        if end <= start:
+            continue
+        tag = f'<sup class="zb-sup">{n}</sup>' if len(quotes) > 1 else ""
+        out += [_e(passage[pos:start]), f'<mark data-n="{n}">', _e(passage[start:end]), f"</mark>{tag}"]
+        pos = end
+    out.append(_e(passage[pos:]))
+    return "".join(out)
 
 
-def _byline(publisher: str | None, date: str | None, source: str) -> str:
-    return " · ".join(_e(x) for x in (publisher, date) if x) or _e(source)
+def _byline(publisher: str | None, date: str | None) -> str:
+    return " · ".join(_e(x) for x in (publisher, date) if x) or "no publisher or date given"
 
 
 # -- the sources panel -------------------------------------------------------------------
-def _citation_card(turn: int, c: Citation, passage: Passage | None, total: dict[str, int]) -> str:
+def _citation_card(turn: int, cites: list[Citation], passage: Passage | None, total: dict[str, int]) -> str:
+    """One card per cited passage; several markers citing the same passage share it."""
+    c = cites[0]
     where = []
     if passage is not None:
         of = f" of {total[c.source]}" if total.get(c.source) else ""
         where.append(f"passage {passage.ordinal + 1}{of}")
-    start = c.doc_start + c.quote_start
-    where.append(f"chars {start:,}–{start + len(c.quote):,}")
+    where.append(f"chars {c.doc_start:,}–{c.doc_start + len(c.passage):,}")
     link = f' · <a href="{_e(c.url)}" target="_blank" rel="noopener noreferrer">original</a>' if c.url else ""
+    numbers = "".join(f'<span class="zb-n">{x.n}</span>' for x in cites)
+    anchors = "".join(f'<span class="zb-anchor" id="src-{turn}-{x.n}"></span>' for x in cites[1:])
+    quotes = "".join(
+        f"<li>quote [{x.n}] at chars {x.doc_start + x.quote_start:,}–"
+        f"{x.doc_start + x.quote_start + len(x.quote):,}</li>"
+        for x in cites
+    )
     return (
-        f'<article class="zb-src" id="src-{turn}-{c.n}" tabindex="-1">'
-        f'<header><span class="zb-n">{c.n}</span><span class="zb-title">{_e(c.title)}</span></header>'
-        f'<div class="zb-meta">{_byline(c.publisher, c.date, c.source)}{link}</div>'
+        f'<article class="zb-src" id="src-{turn}-{c.n}" tabindex="-1">{anchors}'
+        f'<header>{numbers}<span class="zb-title">{_e(c.title)}</span></header>'
+        f'<div class="zb-meta">{_byline(c.publisher, c.date)}{link}</div>'
         f'<div class="zb-where">{_e(c.source)} · {" · ".join(where)}</div>'
-        f'<blockquote class="zb-passage">{_highlight(c.passage, c.quote, c.quote_start)}</blockquote>'
+        f'<blockquote class="zb-passage">{_highlight(c.passage, [(x.quote, x.quote_start, x.n) for x in cites])}</blockquote>'
+        f'<ul class="zb-quotes">{quotes}</ul>'
         "</article>"
     )
 
@@ -147,7 +166,7 @@ def _passage_card(p: Passage, total: dict[str, int]) -> str:
     return (
         '<article class="zb-src zb-near">'
         f'<header><span class="zb-title">{_e(p.title)}</span></header>'
-        f'<div class="zb-meta">{_byline(p.publisher, p.date, p.source)}</div>'
+        f'<div class="zb-meta">{_byline(p.publisher, p.date)}</div>'
         f'<div class="zb-where">{_e(p.source)} · passage {p.ordinal + 1}{of} · chars {p.start:,}–{p.end:,}</div>'
         f'<blockquote class="zb-passage">{_e(p.text)}</blockquote>'
         "</article>"
@@ -174,7 +193,10 @@ def sources_section(turn: int, answer: Answer, total: dict[str, int]) -> str:
         parts.append('<div class="zb-abstain-note">Not in the sources. Closest passages, for reference:</div>')
         parts += [_passage_card(p, total) for p in answer.passages[:3]]
     else:
-        parts += [_citation_card(turn, c, by_id.get(c.passage_id), total) for c in answer.citations]
+        groups: dict[str, list[Citation]] = {}
+        for c in answer.citations:
+            groups.setdefault(c.passage_id, []).append(c)
+        parts += [_citation_card(turn, cites, by_id.get(pid), total) for pid, cites in groups.items()]
         cited = {c.passage_id for c in answer.citations}
         rest = [p for p in answer.passages if p.id not in cited]
         if rest:
@@ -203,7 +225,9 @@ def sources_panel(sections: list[str]) -> str:
     """All answers' sections, the latest shown; the others appear when one of their markers is clicked."""
     if not sections:
         return f'<div id="zb-sources-inner">{EMPTY_SOURCES}</div>'
-    shown = [s if i == len(sections) - 1 else s.replace("<section ", "<section hidden ", 1) for i, s in enumerate(sections)]
+    shown = [
+        s if i == len(sections) - 1 else s.replace("<section ", "<section hidden ", 1) for i, s in enumerate(sections)
+    ]
     return '<div id="zb-sources-inner">' + "".join(shown) + "</div>"
 
 
@@ -247,7 +271,10 @@ def build_app(bot: ZoneBot) -> gr.Blocks:
             return
         except Exception:
             log.exception("answering %r failed", question[:200])
-            chat[-1] = {"role": "assistant", "content": _problem("Something went wrong answering that; see the server log.")}
+            chat[-1] = {
+                "role": "assistant",
+                "content": _problem("Something went wrong answering that; see the server log."),
+            }
             yield "", chat, sources_panel(sections), sections
             return
         text = _abstention(answer.text) if answer.abstained else linked_markers(answer.text, turn)
@@ -305,46 +332,46 @@ def build_app(bot: ZoneBot) -> gr.Blocks:
             )
             index_info = gr.HTML(js_on_load=None, elem_id="zb-index")
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False, elem_id="zb-main"):
-                    with gr.Column(scale=3, min_width=300, elem_id="zb-chat-col"):
-                        chat = gr.Chatbot(
-                            label="Conversation",
-                            elem_id="zb-chat",
-                            height=520,
-                            buttons=[],  # "Copy answer" below copies the text with its sources instead
-                            feedback_options=None,
-                            placeholder="Ask about the Jinqiao, Jinshan or Shanghai Bay Area zones.",
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False, elem_id="zb-main"):
+                with gr.Column(scale=3, min_width=300, elem_id="zb-chat-col"):
+                    chat = gr.Chatbot(
+                        label="Conversation",
+                        elem_id="zb-chat",
+                        height=520,
+                        buttons=[],  # "Copy answer" below copies the text with its sources instead
+                        feedback_options=None,
+                        placeholder="Ask about the Jinqiao, Jinshan or Shanghai Bay Area zones.",
+                    )
+                    with gr.Row(elem_id="zb-ask-row"):
+                        box = gr.Textbox(
+                            show_label=False,
+                            placeholder="Ask a question, e.g. How large is the Jinqiao zone?",
+                            max_lines=6,
+                            scale=5,
+                            min_width=180,
+                            elem_id="zb-question",
+                            autofocus=True,
                         )
-                        with gr.Row(elem_id="zb-ask-row"):
-                            box = gr.Textbox(
-                                show_label=False,
-                                placeholder="Ask a question, e.g. How large is the Jinqiao zone?",
-                                max_lines=6,
-                                scale=5,
-                                min_width=180,
-                                elem_id="zb-question",
-                                autofocus=True,
-                            )
-                            send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="zb-send")
-                        with gr.Row(elem_id="zb-tools"):
-                            copy = gr.Button("Copy answer", size="sm", elem_id="zb-copy", min_width=60)
-                            clear = gr.Button("New chat", size="sm", elem_id="zb-clear", min_width=60)
-                        gr.Examples(
-                            examples=[[q] for _, q in EXAMPLES],
-                            example_labels=[f"{label}: {q}" for label, q in EXAMPLES],
-                            inputs=[box],
-                            label="Try",
-                        )
-                    with gr.Column(scale=2, min_width=300, elem_id="zb-sources-col"):
-                        gr.HTML("<h2 class='zb-h2'>Sources</h2>", js_on_load=None)
-                        sources = gr.HTML(sources_panel([]), js_on_load=None, elem_id="zb-sources")
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="zb-send")
+                    with gr.Row(elem_id="zb-tools"):
+                        copy = gr.Button("Copy answer", size="sm", elem_id="zb-copy", min_width=60)
+                        clear = gr.Button("New chat", size="sm", elem_id="zb-clear", min_width=60)
+                    gr.Examples(
+                        examples=[[q] for _, q in EXAMPLES],
+                        example_labels=[f"{label}: {q}" for label, q in EXAMPLES],
+                        inputs=[box],
+                        label="Try",
+                    )
+                with gr.Column(scale=2, min_width=300, elem_id="zb-sources-col"):
+                    gr.HTML("<h2 class='zb-h2'>Sources</h2>", js_on_load=None)
+                    sources = gr.HTML(sources_panel([]), js_on_load=None, elem_id="zb-sources")
             with gr.Tab("Documents", id="documents"):
                 table = gr.Dataframe(
                     headers=["Title", "Publisher", "Date", "Passages", "Characters", "File"],
                     datatype=["str", "str", "str", "number", "number", "str"],
                     interactive=False,
                     wrap=True,
+                    column_widths=["32%", "17%", "11%", "9%", "10%", "21%"],
                     elem_id="zb-docs",
                 )
                 with gr.Row():
@@ -358,6 +385,7 @@ def build_app(bot: ZoneBot) -> gr.Blocks:
         box.submit(respond, [box, chat, sections], outputs, show_progress="hidden", **ui)
         send.click(respond, [box, chat, sections], outputs, show_progress="hidden", **ui)
         clear.click(new_chat, None, [chat, sources, sections, box], queue=False, **ui)
+        chat.clear(new_chat, None, [chat, sources, sections, box], queue=False, **ui)
         copy.click(None, js=COPY_JS, **ui)
         for trigger in (demo.load, refresh.click):
             trigger(refresh_documents, None, [index_info, table, picker], **ui)
@@ -385,10 +413,15 @@ CSS = """
 .zb-passage { margin: 8px 0 0; padding: 0 0 0 10px; border-left: 3px solid var(--border-color-primary);
   font-size: 0.9rem; line-height: 1.5; overflow-wrap: anywhere; }
 .zb-passage mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.zb-sup { color: var(--color-accent); font-weight: 600; margin: 0 2px 0 1px; }
 .zb-src.zb-flash { outline: 2px solid var(--color-accent); animation: zb-flash 1.2s ease-out; }
 @keyframes zb-flash { from { background: var(--color-accent-soft); } }
 .zb-near { cursor: default; opacity: 0.9; }
 .zb-more summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 4px 0 8px; }
+.zb-quotes { list-style: none; margin: 6px 0 0; padding: 0; font-size: 0.75rem; color: var(--body-text-color-subdued); }
+.zb-quotes li { display: inline-block; margin-right: 10px; }
+.zb-quotes .zb-n { font-size: 0.7rem; }
+.zb-src header .zb-n + .zb-n { margin-left: -4px; }
 .zb-foot { font-size: 0.75rem; color: var(--body-text-color-subdued); margin-top: 4px; }
 .zb-empty { color: var(--body-text-color-subdued); font-size: 0.9rem; padding: 8px 0; }
 .zb-abstain { border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08); padding: 6px 10px; border-radius: 4px; }
@@ -412,7 +445,8 @@ HEAD = """
   if (window.__zonebot) return;
   window.__zonebot = true;
   function show(id) {
-    const el = document.getElementById(id);
+    const target = document.getElementById(id);
+    const el = target && (target.closest(".zb-src") || target);
     if (!el) return;
     const turn = el.closest(".zb-turn");
     document.querySelectorAll("#zb-sources .zb-turn").forEach((s) => { s.hidden = s !== turn; });
@@ -454,7 +488,13 @@ async () => {
 }
 """
 
-THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
+# System fonts: the stock themes fetch Google Fonts, which an offline or private deployment should not.
+THEME = gr.themes.Soft(
+    primary_hue="blue",
+    neutral_hue="slate",
+    font=("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"),
+    font_mono=("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"),
+)
 
 
 def launch(demo: gr.Blocks, **kwargs: Any):  # type: ignore[no-untyped-def]

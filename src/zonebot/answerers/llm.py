@@ -37,6 +37,7 @@ from .extractive import ExtractiveAnswerer
 
 #: The exact reply the model is asked to give when the passages do not answer.
 NOT_IN_SOURCES = "Not in the sources."
+NO_PASSAGES = "No passages matched the question, so the language model was not asked."
 #: A sentence is supported when its best passage sentence scores at least this ...
 SUPPORT = 0.5
 #: ... or this, when every number the sentence states appears in that passage sentence.
@@ -123,6 +124,8 @@ class LLMAnswerer:
         done = self._take_streamed(req)
         if done is not None:
             return done
+        if not req.passages:
+            return self._fallback(req, NO_PASSAGES)
         try:
             reply = _text(self.chat.invoke(self._messages(req)).content)
         except Exception as exc:  # any failure of the endpoint or its reply: fall back, never raise
@@ -132,6 +135,11 @@ class LLMAnswerer:
     def stream(self, req: AnswerRequest) -> Iterator[str]:
         """Yield the reply as it grows, then the checked text; ``answer(req)`` then returns
         the ``Answer`` of this same generation instead of asking the model again."""
+        if not req.passages:
+            final = self._fallback(req, NO_PASSAGES)
+            self._keep_streamed(req, final)
+            yield final.text
+            return
         reply = ""
         try:
             for chunk in self.chat.stream(self._messages(req)):
@@ -302,11 +310,13 @@ class LLMAnswerer:
             return (f"{where} did not answer within {self.settings.llm_timeout:g} s (ZONEBOT_LLM_TIMEOUT); "
                     f"{after}")  # fmt: skip
         if isinstance(exc, (openai.APIConnectionError, ConnectionError)) or "connect" in kind.lower():
-            return (f"{where} could not be reached; {after} Check that the server is running and "
+            return (f"{where} could not be reached; {after} Check that the server is running at "
                     "ZONEBOT_LLM_BASE_URL.")  # fmt: skip
         if isinstance(status, int) and status >= 400:
             detail = getattr(exc, "error", None) or getattr(exc, "message", None) or str(exc)
-            return f"{where} answered HTTP {status} ({_clip(str(detail), 160)}); {after}"
+            hint = {401: " Check ZONEBOT_LLM_API_KEY.", 403: " Check ZONEBOT_LLM_API_KEY.",
+                    404: " Check ZONEBOT_LLM_MODEL and ZONEBOT_LLM_BASE_URL (OpenAI-compatible URLs end in /v1)."}  # fmt: skip
+            return f"{where} answered HTTP {status} ({_clip(str(detail), 160)}); {after}{hint.get(status, '')}"
         return f"{where} sent a reply zonebot could not read ({kind}: {_clip(str(exc), 160)}); {after}"
 
     # -- one generation per streamed request -------------------------------------------
@@ -368,8 +378,12 @@ def _text(content: Any) -> str:
     """A message's text, whether the model sent a string or a list of content blocks."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        return "".join(b if isinstance(b, str) else str(b.get("text", "")) for b in content if isinstance(b, str | dict))
+    if isinstance(content, list):  # content blocks: keep the text, leave out reasoning and the like
+        return "".join(
+            b if isinstance(b, str) else str(b.get("text", ""))
+            for b in content
+            if isinstance(b, str) or (isinstance(b, dict) and b.get("type", "text") == "text")
+        )
     raise ValueError(f"unexpected message content of type {type(content).__name__}")
 
 
