@@ -121,8 +121,15 @@ class ZoneBot:
         qv = self.embedder.embed_query(analysis.standalone)
         passages, _ = search(snapshot, self.embedder, analysis.standalone, self.settings.top_k,
                              mode or self.settings.retrieval, query_vector=qv)  # fmt: skip
+        # Rerank: a passage is as good as its best sentence against the question.
+        candidates = evidence.candidates(analysis, passages, qv)
+        best: dict[str, float] = {}
+        for c in candidates:
+            best.setdefault(c.passage.id, c.score)
+        passages.sort(key=lambda p: -best.get(p.id, -1.0))
         return AnswerRequest(question=question, history=history, passages=passages, evidence=evidence,
-                             analysis=analysis, query_vector=qv, search_query=analysis.standalone)  # fmt: skip
+                             analysis=analysis, query_vector=qv, search_query=analysis.standalone,
+                             candidates=candidates)  # fmt: skip
 
     def ask(self, question: str, history: list[Message] | None = None, *, retrieval: str | None = None) -> Answer:
         """Answer ``question`` from the corpus, citing passages; ``abstained`` when they don't say."""

@@ -48,6 +48,10 @@ class CleanResult:
     dropped: list[str] = field(default_factory=list)
 
 
+# A bullet or numbered list item.
+_BULLET = re.compile(r"^(?:[-*•·–]\s+|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)(.+)$")
+
+
 def _word_count(line: str) -> int:
     cjk = len(_CJK.findall(line))
     return len(re.findall(r"[A-Za-z0-9][\w'’\-.$%]*", line)) + cjk // 2
@@ -85,9 +89,19 @@ def clean_text(raw: str) -> CleanResult:
             result.url = result.url or f"https://{upd.group(1)}"
             result.publisher = result.publisher or upd.group(1)
             result.date = result.date or upd.group(2)
+        if kept and kept[-1].endswith((":", "：", ";")) and not any(p.search(s) for p in _CHROME_PATTERNS):
+            # A list item under "... five key industries:" joins its intro, so the sentence holds the list.
+            bullet = _BULLET.match(s)
+            text = bullet.group(1) if bullet else s
+            words = _word_count(text)
+            if (bullet and words <= 25) or (not bullet and not is_prose(s) and words <= 12):
+                kept[-1] = kept[-1] + " " + text.rstrip(" .;。；") + ";"
+                continue
         if is_prose(s):
+            _close_list(kept)
             kept.append(s)
             continue
+        _close_list(kept)
         result.dropped.append(s)
         # A headline is a short line with no closing punctuation before the body starts.
         if first_content is None and not kept and not any(p.search(s) for p in _CHROME_PATTERNS):
@@ -98,5 +112,13 @@ def clean_text(raw: str) -> CleanResult:
         if date and result.date is None:
             result.date = date.group(0)
         result.title = _DATE.sub("", first_content).strip(" -|")
+    _close_list(kept)
     result.text = "\n\n".join(kept)
     return result
+
+
+def _close_list(kept: list[str]) -> None:
+    """End a joined list with a full stop, as in "... industries: chips; biomedicine."."""
+    if kept and kept[-1].endswith(";") and re.search(r"[:：] .+;$", kept[-1]):
+        kept[-1] = kept[-1][:-1] + "."
+

@@ -36,6 +36,11 @@ class Settings:
     max_question_chars: int = 2000
     #: Embedding batch size.
     batch_size: int = 64
+    #: Chat server address and port (``zonebot serve``, ``app.py``).
+    host: str = "127.0.0.1"
+    port: int = 7860
+    #: ``user:password`` to require a login on the chat server.
+    auth: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -45,14 +50,19 @@ class Settings:
             raw = _env(f"ZONEBOT_{f.name.upper()}")
             if raw is None:
                 continue
-            if f.type in ("Path",):
-                values[f.name] = Path(raw)
-            elif f.type == "int":
-                values[f.name] = int(raw)
-            elif f.type == "float":
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = raw
+            try:
+                if f.type in ("Path",):
+                    values[f.name] = Path(raw)
+                elif f.type == "int":
+                    values[f.name] = int(raw)
+                elif f.type == "float":
+                    values[f.name] = float(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError:
+                from .errors import ZoneBotError
+
+                raise ZoneBotError(f"ZONEBOT_{f.name.upper()} must be a {f.type}, got {raw!r}") from None
         settings = cls(**values)  # type: ignore[arg-type]
         clean = {k: v for k, v in overrides.items() if v is not None}
         for key in ("corpus_dir", "index_dir"):

@@ -8,7 +8,6 @@ alternatives), ``evidence`` (verbatim strings of the source), ``source``, option
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterable

@@ -27,19 +27,29 @@ from .models import Passage
 
 # Words that name a kind of place, not a particular one: they do not identify a subject.
 GENERIC_NAMES = frozenset(
-    """shanghai china chinese zone zones park parks district districts industrial industry industries
-    development economic technological technology high-tech hi-tech tech high area areas new city national
-    municipal government pilot free trade english province state council region regional east west north
-    south southern northern eastern western sub-area road roads street
-    avenue people""".split()
+    ["shanghai", "china", "chinese", "zone", "zones", "park", "parks", "district", "districts", "industrial", "industry", "industries", "development", "economic", "technological", "technology", "high-tech", "hi-tech", "tech", "high", "area", "areas", "new", "city", "national", "municipal", "government", "pilot", "free", "trade", "english", "province", "state", "council", "region", "regional", "east", "west", "north", "south", "southern", "northern", "eastern", "western", "sub-area", "road", "roads", "street", "avenue", "people"]
 )
-_QUESTION_WORDS = frozenset("what which who whom whose when where why how is are was were do does did can could "
-                            "will would should tell list name give please in on at for of and the a an".split())
+_QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "tell", "list", "name", "give", "please", "in", "on", "at", "for", "of", "and", "the", "a", "an"])
 _PRONOUNS = re.compile(r"\b(it|its|it's|they|them|their|there|this|that|these|those|he|she|his|her|him)\b", re.I)
 
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)"
 _HAS_NUMBER = re.compile(rf"\d|\b{_NUMBER_WORDS}\b", re.I)
-_HAS_SIZE = re.compile(r"\b(square|sq\.?|km2|km²|hectares?|acres?|mu|kilomet(er|re)s?|meters?|metres?)\b|平方|公顷|亩", re.I)
+_HAS_SIZE = re.compile(
+    r"\d[\d,.]*\s*(?:million\s+|thousand\s+)?(?:square\s+(?:kilomet|met|mile)\w*|sq\.?\s*(?:km|m|mi)\b|km2|km²|hectares?|"
+    r"acres?|mu\b)|平方|公顷|亩",
+    re.I,
+)
+# General English ways of stating a place's size, a precise date, or a list.
+_STATES_AREA = re.compile(r"\b(covers?|covering|spans?|total area|area of|stretch(es|ing)?)\b", re.I)
+_PRECISE_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
+                           r"october|november|december)\b", re.I)  # fmt: skip
+_LIST_SHAPE = re.compile(r"[:：][^;；]+[;；][^;；]+[;；]|(?:,[^,]+){2,}")
+_LIST_QUESTION = re.compile(
+    r"\b(which|what) (\w+ ){0,3}(parks|zones|industries|industrial|types|sectors|companies|areas|fields|products|"
+    r"segments|clusters|roads|districts|enterprises|elements|requirements|facilities)\b|\blist\b|\bname (the|all)\b|"
+    r"\bwhat are\b",
+    re.I,
+)
 _HAS_TIME = re.compile(
     r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last year|this year)\b|年",
@@ -85,6 +95,13 @@ _FOCUS = re.compile(
 _CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 
 
+#: Text addressed to an AI ("ignore previous instructions ...") is never evidence.
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|rules?|prompts?|guidelines?|directions?)\b"
+    r"|\b(system prompt|as an ai\b|you are (now )?(an? )?(ai|assistant|language model|chatbot)\b)"
+    r"|\b(ai|llm|assistant|chatbot|language model)s?\b[^.]{0,30}\b(must|should|shall) (say|answer|reply|respond|state)",
+    re.I,
+)
 _ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|company|committee))\b", re.I)
 
 
@@ -107,6 +124,7 @@ class Candidate:
     typed: bool = True  #: states the kind of fact the question asks for
     names_ok: bool = True  #: the question's named subjects are spoken of here
     history: float = 0.0
+    shape: bool = False  #: states the fact in the expected form (an area, a precise date, a list)
     score: float = 0.0
     missing: list[str] = field(default_factory=list)
 
@@ -122,6 +140,7 @@ class Question:
     history_text: str = ""
     unknown_names: list[str] = field(default_factory=list)
     name_tokens: set[str] = field(default_factory=set)  #: tokens of name phrases ("Bay Area High-tech ...")
+    wants_list: bool = False  #: "which parks ...", "what are the ..."
     focus: list[str] = field(default_factory=list)  #: what a count/share/amount question counts
 
 
@@ -179,7 +198,8 @@ class Evidence:
             specific = [t for t in focus if t not in GENERIC_NAMES]
             focus = specific or focus
         return Question(question, standalone, names, kind, needs, follow_up, history_text, unknown,
-                        name_tokens, focus)  # fmt: skip
+                        name_tokens=name_tokens, focus=focus,
+                        wants_list=bool(_LIST_QUESTION.search(question)))  # fmt: skip
 
     # -- scoring ------------------------------------------------------------------------
     def _idf(self, token: str) -> float:
@@ -210,11 +230,18 @@ class Evidence:
                 text = p.text[a:b]
                 toks = set(tokenize(text))
                 own_toks = toks
-                if _ANAPHOR.match(text):
+                dense = float(sims[i])
+                if _ANAPHOR.match(text) and i > 0:
                     # "It covers 20.48 square kilometers": the subject is named in the sentence before.
                     toks = toks | prev_toks
+                    dense = max(dense, (dense + float(sims[i - 1])) / 2)
                 prev_toks = own_toks
-                c = Candidate(p, rank, i, text, a, dense=float(sims[i]))
+                c = Candidate(p, rank, i, text, a, dense=dense)
+                c.shape = (
+                    (q.kind == "size" and bool(_STATES_AREA.search(text)))
+                    or (q.kind in ("time", "year") and bool(_PRECISE_DATE.search(text)))
+                    or (q.wants_list and bool(_LIST_SHAPE.search(text)))
+                )
                 c.lexical = sum(self._idf(t) for t in q_tokens if t in toks) / total
                 c.key = sum(self._idf(t) for t in key_tokens if t in toks) / key_total if key_total else 1.0
                 c.typed = q.needs is None or bool(q.needs.search(text))
@@ -226,7 +253,8 @@ class Evidence:
                 if hist_tokens:
                     c.history = len(toks & hist_tokens) / max(1, len(toks))
                 c.score = self.score(c, q)
-                out.append(c)
+                if not INSTRUCTION.search(text):
+                    out.append(c)
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -235,6 +263,8 @@ class Evidence:
         s = 0.55 * c.dense + 0.25 * c.lexical + 0.2 * c.key
         if q.kind:
             s += 0.08 if c.typed else -0.25
+        if c.shape:
+            s += 0.06
         if c.key < 0.1 and not (q.kind and c.typed):
             s -= 0.12  # none of what the question asks about (beyond its names) is in the sentence
         if q.follow_up:

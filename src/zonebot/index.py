@@ -48,10 +48,19 @@ _NAME = re.compile(r"\b([A-Z][a-zA-Z]*(?:-[A-Za-z]+)*)")
 Progress = Callable[[str], None]
 
 
+def _pipeline_hash() -> str:
+    """Hash of the code that turns files into passages and tokens: changing it re-ingests."""
+    h = hashlib.sha256()
+    for name in ("loading.py", "cleaning.py", "splitting.py", "lexical.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def settings_fingerprint(settings: Settings, embedder: Embedder) -> dict[str, Any]:
     """What the vectors depend on: a mismatch means a full rebuild, never mixed vectors."""
     return {
         "format": FORMAT_VERSION,
+        "pipeline": _pipeline_hash(),
         "model": embedder.name,
         "dimension": embedder.dimension,
         "passage_tokens": settings.passage_tokens,

@@ -42,11 +42,16 @@ def discover(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
 def fingerprint(path: Path) -> str:
     """Content hash of a file and its sidecar: what decides whether it needs re-ingesting."""
     h = hashlib.sha256()
+    if path.is_symlink():  # never read through a link (it may point outside the corpus)
+        h.update(b"\0symlink\0" + os.fsencode(os.readlink(path)))
+        return h.hexdigest()
+    if not path.is_file():  # a FIFO or device would block or never end
+        return hashlib.sha256(b"\0special\0" + path.name.encode()).hexdigest()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     sidecar = path.with_name(path.name + SIDECAR)
-    if sidecar.is_file():
+    if sidecar.is_file() and not sidecar.is_symlink():
         h.update(b"\0sidecar\0" + sidecar.read_bytes())
     return h.hexdigest()
 
@@ -86,7 +91,7 @@ def decode_bytes(data: bytes) -> str:
 
 def _read_sidecar(path: Path) -> dict[str, str]:
     sidecar = path.with_name(path.name + SIDECAR)
-    if not sidecar.is_file():
+    if not sidecar.is_file() or sidecar.is_symlink():
         return {}
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -191,6 +196,12 @@ def _pdf(data: bytes) -> tuple[dict[str, str], str]:
 
 def load_document(path: Path, source: str) -> Document:
     """Read, extract and clean one file. Raises ``LoadError`` with the reason when it cannot."""
+    if path.is_symlink():
+        raise LoadError(
+            f"symbolic link to {os.readlink(path)}: links are not followed (copy the file into the corpus folder)"
+        )
+    if not path.is_file():
+        raise LoadError("not a regular file")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -55,6 +55,7 @@ class Citation:
     date: str | None = None
     url: str | None = None
     doc_start: int = 0  #: offset of the passage inside the cleaned document
+    ordinal: int = 0  #: the passage's number inside its document (0-based)
 
 
 @dataclass

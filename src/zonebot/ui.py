@@ -51,14 +51,11 @@ class ServerOptions:
 
 def server_options(host: str | None = None, port: int | None = None) -> ServerOptions:
     """Where to listen and who may log in: arguments first, then ZONEBOT_HOST / ZONEBOT_PORT / ZONEBOT_AUTH."""
-    # TODO(config owner): move these three into Settings; kept together here until then.
-    env_host = os.environ.get("ZONEBOT_HOST") or "127.0.0.1"
-    env_port = os.environ.get("ZONEBOT_PORT") or "7860"
-    raw_auth = os.environ.get("ZONEBOT_AUTH") or ""
-    try:
-        port_value = int(port if port is not None else env_port)
-    except ValueError:
-        raise ZoneBotError(f"ZONEBOT_PORT must be a port number, got {env_port!r}") from None
+    from .config import Settings
+
+    settings = Settings.from_env()
+    env_host, raw_auth = settings.host, settings.auth or ""
+    port_value = port if port is not None else settings.port
     auth = None
     if raw_auth:
         user, sep, password = raw_auth.partition(":")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..models import Answer, Passage
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..config import Settings
-    from ..evidence import Evidence, Question
+    from ..evidence import Candidate, Evidence, Question
 
 Message = dict[str, Any]
 
@@ -28,6 +28,8 @@ class AnswerRequest:
     analysis: Question
     query_vector: np.ndarray
     search_query: str = ""
+    #: Every sentence of ``passages`` scored against the question, best first.
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 class Answerer(Protocol):

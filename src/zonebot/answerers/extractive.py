@@ -20,11 +20,6 @@ from .base import AnswerRequest, register
 THRESHOLD = 0.42
 #: Further sentences are added while they score within this of the best.
 MARGIN = 0.06
-_LIST_QUESTION = re.compile(
-    r"\b(which|what) (\w+ ){0,3}(parks|zones|industries|industrial|types|sectors|companies|areas|fields|products|"
-    r"segments|clusters|roads|districts|enterprises|elements|requirements)\b|\blist\b|\bname (the|all)\b|\bwhat are\b",
-    re.I,
-)
 
 
 def abstention(req: AnswerRequest, q: Question, best: Candidate | None) -> Answer:
@@ -53,7 +48,7 @@ def compose(chosen: list[Candidate], req: AnswerRequest) -> Answer:
         citations.append(
             Citation(n=n, source=p.source, title=p.title, quote=c.text, passage=p.text, passage_id=p.id,
                      score=round(c.score, 4), quote_start=c.start, publisher=p.publisher, date=p.date,
-                     url=p.url, doc_start=p.start)
+                     url=p.url, doc_start=p.start, ordinal=p.ordinal)
         )  # fmt: skip
         parts.append(f"{c.text} [{n}]")
     return Answer(text=" ".join(parts), abstained=False, citations=citations, passages=req.passages,
@@ -69,13 +64,13 @@ class ExtractiveAnswerer:
     def select(self, req: AnswerRequest) -> tuple[list[Candidate], Candidate | None]:
         """The sentences that answer, and the best sentence overall (for the abstention note)."""
         q = req.analysis
-        cands = req.evidence.candidates(q, req.passages, req.query_vector)
+        cands = req.candidates or req.evidence.candidates(q, req.passages, req.query_vector)
         eligible = [c for c in cands if c.names_ok and c.typed]
         best_any = cands[0] if cands else None
         if not eligible or eligible[0].score < THRESHOLD:
             return [], best_any
         best = eligible[0]
-        limit = 4 if _LIST_QUESTION.search(q.text) else 2
+        limit = 4 if q.wants_list else 2
         chosen = [best]
         for c in eligible[1:]:
             if len(chosen) >= limit:

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import ZoneBotError
+from ..evidence import INSTRUCTION
 from ..lexical import tokenize
 from ..models import Answer, Citation, Passage
 from .base import AnswerRequest, Message, register
@@ -77,12 +78,6 @@ _REFERENCES = re.compile(r"^(sources?|references?|citations?)\s*:", re.I)
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # Text addressed to an AI assistant rather than to a reader: a planted instruction.
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(instructions?|rules?|prompts?|guidelines?|directions?)\b"
-    r"|\b(system prompt|as an ai\b|you are (now )?(an? )?(ai|assistant|language model|chatbot)\b)"
-    r"|\b(ai|llm|assistant|chatbot|language model)s?\b[^.]{0,30}\b(must|should|shall) (say|answer|reply|respond|state)",
-    re.I,
-)
 _DELIMITER = re.compile(r"<(/?)\s*(passages?)\b", re.I)
 
 
@@ -197,7 +192,7 @@ class LLMAnswerer:
         if not sentences:
             return self._fallback(req, f"The language model ({self.name}) sent an empty reply; "
                                        "this is the extractive answer instead.")  # fmt: skip
-        tainted = {i for i, p in enumerate(req.passages) if _INSTRUCTION.search(p.text)}
+        tainted = {i for i, p in enumerate(req.passages) if INSTRUCTION.search(p.text)}
         supports = self._supports(req, [s.text for s in sentences], tainted)
         citations: list[Citation] = []
         numbers: dict[tuple[str, int], int] = {}
@@ -293,7 +288,7 @@ class LLMAnswerer:
 
     # -- failures -----------------------------------------------------------------------
     def _fallback(self, req: AnswerRequest, note: str) -> Answer:
-        trusted = [p for p in req.passages if not _INSTRUCTION.search(p.text)]
+        trusted = [p for p in req.passages if not INSTRUCTION.search(p.text)]
         answer = self.extractive.answer(replace(req, passages=trusted))
         answer.answerer = f"extractive (fallback from {self.name})"
         answer.notes.append(note)
@@ -367,7 +362,7 @@ def split_reply(reply: str, passages: int) -> list[_Sentence]:
 def _citation(n: int, p: Passage, s: _Support) -> Citation:
     return Citation(n=n, source=p.source, title=p.title, quote=p.text[s.start : s.end], passage=p.text,
                     passage_id=p.id, score=round(s.score, 4), quote_start=s.start, publisher=p.publisher,
-                    date=p.date, url=p.url, doc_start=p.start)  # fmt: skip
+                    date=p.date, url=p.url, doc_start=p.start, ordinal=p.ordinal)  # fmt: skip
 
 
 def _numbers(text: str) -> set[str]:
