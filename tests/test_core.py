@@ -244,19 +244,6 @@ def test_stream_grows_to_the_final_answer(bot: ZoneBot) -> None:
     assert all(texts[i + 1].startswith(texts[i]) for i in range(len(texts) - 1))
 
 
-def test_warm_ask_is_fast(bot: ZoneBot) -> None:
-    import time
-
-    bot.ask("How large is the Jinqiao zone?")
-    times = []
-    for q in ["How large is the Jinqiao zone?", "Which parks are of the third type?", "Who is Shen Guozhong?"] * 3:
-        t0 = time.perf_counter()
-        bot.ask(q)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    assert times[len(times) // 2] < 0.25  # generous for a loaded CI machine; the benchmark reports the real figure
-
-
 # -- CLI ----------------------------------------------------------------------------------
 
 
