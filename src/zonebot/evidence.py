@@ -92,6 +92,8 @@ _FOCUS = re.compile(
     r"(?=\s+(?:is|are|was|were|do|does|did|has|have|had|will|can|could|comes?|came|in|at|on|located|based|per)\b|[?,]|$)",
     re.I,
 )
+# "Who is the deputy director of ...": the role must be in the answer.
+_ROLE = re.compile(r"\bwho (?:is|was|are|were) (?:the |its |their |his |her )(.{3,40}?)(?=\s+(?:of|in|at|for)\b|[?,]|$)", re.I)
 _CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 
 
@@ -163,7 +165,8 @@ class Evidence:
             if word in self.snapshot.names:
                 if word not in known:
                     known.append(word)
-            elif raw[0].isupper() and i > 0 and not all(t in self.snapshot.idf for t in tokenize(word)):
+            elif raw[0].isupper() and i > 0 and not raw.isupper() and not all(t in self.snapshot.idf for t in tokenize(word)):
+                # (An all-capitals word is usually an abbreviation of a name the text spells out.)
                 # A capitalised word the corpus never uses: a subject it does not cover.
                 if word not in unknown:
                     unknown.append(word)
@@ -192,11 +195,13 @@ class Evidence:
         name_tokens = {t for run in _CAPITALISED_RUN.findall(question) for t in tokenize(run)}
         name_tokens |= {t for n in names for t in tokenize(n)}
         focus: list[str] = []
-        m = _FOCUS.search(question)
+        m = _FOCUS.search(question) or _ROLE.search(question)
         if m:
             focus = [t for t in tokenize(m.group(1)) if t not in name_tokens]
             specific = [t for t in focus if t not in GENERIC_NAMES]
             focus = specific or focus
+            if not focus and kind == "count":  # "how many of them are foreign-owned?"
+                focus = [t for t in tokenize(_TYPE_WORDS.sub(" ", question)) if t not in name_tokens]
         return Question(question, standalone, names, kind, needs, follow_up, history_text, unknown,
                         name_tokens=name_tokens, focus=focus,
                         wants_list=bool(_LIST_QUESTION.search(question)))  # fmt: skip
@@ -245,7 +250,7 @@ class Evidence:
                 c.lexical = sum(self._idf(t) for t in q_tokens if t in toks) / total
                 c.key = sum(self._idf(t) for t in key_tokens if t in toks) / key_total if key_total else 1.0
                 c.typed = q.needs is None or bool(q.needs.search(text))
-                if c.typed and q.focus:
+                if q.focus and (c.typed or q.kind is None):
                     # "How many high-tech companies": the sentence must speak of what is counted.
                     c.typed = sum(t in toks for t in q.focus) * 2 >= len(q.focus)
                 c.missing = [n for n in q.names if n not in doc_names and not re.search(rf"\b{re.escape(n)}", context)]
