@@ -96,7 +96,9 @@ def test_changed_file_reembeds_only_that_file_and_deleted_file_leaves(make_bot) 
     b.ingest()
     corpus = b.settings.corpus_dir
     path = corpus / "jinqiao-development-zone.txt"
-    path.write_text(path.read_text() + "\nThe Jinqiao zone opened a new robotics testing center in 2024 for visiting firms.\n")
+    path.write_text(
+        path.read_text() + "\nThe Jinqiao zone opened a new robotics testing center in 2024 for visiting firms.\n"
+    )
     report = b.ingest()
     assert report.updated == ["jinqiao-development-zone.txt"]
     jinqiao_sentences = sum(len(p.sentences) for p in b.snapshot.passages if p.source == path.name)

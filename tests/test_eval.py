@@ -65,10 +65,8 @@ def test_metrics_match_an_independent_count(bot: ZoneBot) -> None:
     for r, item in zip(report["items"], items, strict=True):
         if item.answerable and not r["abstained"]:
             text = " ".join(r["answer"].lower().split())
-            right += all(
-                any(" ".join(a.lower().split()) in text for a, in [[x] for x in ([m_] if isinstance(m_, str) else m_)])
-                for m_ in item.must_include
-            )
+            alternatives = [[m_] if isinstance(m_, str) else m_ for m_ in item.must_include]
+            right += all(any(" ".join(a.lower().split()) in text for a in alts) for alts in alternatives)
     assert m["answer_accuracy"] == round(right / len(ans), 4)
     assert m["abstention_accuracy"] == round(sum(r["abstained"] for r in una) / len(una), 4)
     assert m["false_abstention_rate"] == round(sum(r["abstained"] for r in ans) / len(ans), 4)
@@ -96,5 +94,7 @@ def test_eval_cli_gates_on_the_public_set(seed_dirs, bot: ZoneBot, tmp_path: Pat
     report = json.loads(out_json.read_text())
     assert len(report["items"]) == len(load_qa(QA))
     assert "| answer_accuracy |" in out_md.read_text()
-    failing = subprocess.run(cmd + ["--fail-under", "answer_accuracy=1.01"], capture_output=True, text=True, timeout=600)
+    failing = subprocess.run(
+        cmd + ["--fail-under", "answer_accuracy=1.01"], capture_output=True, text=True, timeout=600
+    )
     assert failing.returncode == 1 and "answer_accuracy" in failing.stderr

@@ -38,7 +38,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.text)
     for c in answer.citations:
-        print(f"\n[{c.n}] {c.title} ({c.source})\n    \"{c.quote}\"")
+        print(f'\n[{c.n}] {c.title} ({c.source})\n    "{c.quote}"')
     for note in answer.notes:
         print(f"\nnote: {note}", file=sys.stderr)
     return 0

@@ -27,9 +27,98 @@ from .models import Passage
 
 # Words that name a kind of place, not a particular one: they do not identify a subject.
 GENERIC_NAMES = frozenset(
-    ["shanghai", "china", "chinese", "zone", "zones", "park", "parks", "district", "districts", "industrial", "industry", "industries", "development", "economic", "technological", "technology", "high-tech", "hi-tech", "tech", "high", "area", "areas", "new", "city", "national", "municipal", "government", "pilot", "free", "trade", "english", "province", "state", "council", "region", "regional", "east", "west", "north", "south", "southern", "northern", "eastern", "western", "sub-area", "road", "roads", "street", "avenue", "people"]
+    [
+        "shanghai",
+        "china",
+        "chinese",
+        "zone",
+        "zones",
+        "park",
+        "parks",
+        "district",
+        "districts",
+        "industrial",
+        "industry",
+        "industries",
+        "development",
+        "economic",
+        "technological",
+        "technology",
+        "high-tech",
+        "hi-tech",
+        "tech",
+        "high",
+        "area",
+        "areas",
+        "new",
+        "city",
+        "national",
+        "municipal",
+        "government",
+        "pilot",
+        "free",
+        "trade",
+        "english",
+        "province",
+        "state",
+        "council",
+        "region",
+        "regional",
+        "east",
+        "west",
+        "north",
+        "south",
+        "southern",
+        "northern",
+        "eastern",
+        "western",
+        "sub-area",
+        "road",
+        "roads",
+        "street",
+        "avenue",
+        "people",
+    ]
 )
-_QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "tell", "list", "name", "give", "please", "in", "on", "at", "for", "of", "and", "the", "a", "an"])
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "tell",
+        "list",
+        "name",
+        "give",
+        "please",
+        "in",
+        "on",
+        "at",
+        "for",
+        "of",
+        "and",
+        "the",
+        "a",
+        "an",
+    ]
+)
 _PRONOUNS = re.compile(r"\b(it|its|it's|they|them|their|there|this|that|these|those|he|she|his|her|him)\b", re.I)
 
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)"
@@ -93,7 +182,9 @@ _FOCUS = re.compile(
     re.I,
 )
 # "Who is the deputy director of ...": the role must be in the answer.
-_ROLE = re.compile(r"\bwho (?:is|was|are|were) (?:the |its |their |his |her )(.{3,40}?)(?=\s+(?:of|in|at|for)\b|[?,]|$)", re.I)
+_ROLE = re.compile(
+    r"\bwho (?:is|was|are|were) (?:the |its |their |his |her )(.{3,40}?)(?=\s+(?:of|in|at|for)\b|[?,]|$)", re.I
+)
 _CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
 
 
@@ -163,13 +254,16 @@ class Evidence:
             if word in GENERIC_NAMES or word in STOPWORDS or word in _QUESTION_WORDS:
                 continue
             if word in self.snapshot.names:
-                if word not in known:
-                    known.append(word)
-            elif raw[0].isupper() and i > 0 and not raw.isupper() and not all(t in self.snapshot.idf for t in tokenize(word)):
-                # (An all-capitals word is usually an abbreviation of a name the text spells out.)
+                known += [] if word in known else [word]
+            elif (
+                raw[0].isupper()
+                and i > 0
+                and not raw.isupper()
+                and not all(t in self.snapshot.idf for t in tokenize(word))
+            ):
                 # A capitalised word the corpus never uses: a subject it does not cover.
-                if word not in unknown:
-                    unknown.append(word)
+                # (An all-capitals word is usually an abbreviation of a name the text spells out.)
+                unknown += [] if word in unknown else [word]
         return known, unknown
 
     def analyse(self, question: str, history: list[dict[str, Any]]) -> Question:

@@ -41,8 +41,15 @@ class ZoneBotRetriever(BaseRetriever):
             LCDocument(
                 page_content=p.text,
                 id=p.id,
-                metadata={"source": p.source, "title": p.title, "passage_id": p.id, "ordinal": p.ordinal,
-                          "start": p.start, "end": p.end, "score": p.score},  # fmt: skip
+                metadata={
+                    "source": p.source,
+                    "title": p.title,
+                    "passage_id": p.id,
+                    "ordinal": p.ordinal,
+                    "start": p.start,
+                    "end": p.end,
+                    "score": p.score,
+                },  # fmt: skip
             )
             for p in passages
         ]

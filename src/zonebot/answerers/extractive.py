@@ -8,7 +8,6 @@ question's subject, it abstains and says so.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..config import Settings
