@@ -39,7 +39,7 @@ def langchain_recipe(corpus: Path, collection_dir: Path | None = None):  # type:
     docs = [
         Document(page_content=p.read_text(encoding="utf-8", errors="replace"), metadata={"source": p.name})
         for p in sorted(corpus.rglob("*"))
-        if p.is_file() and p.suffix in (".txt", ".md")
+        if p.is_file() and p.suffix in (".txt", ".md") and not p.name.endswith(".meta.json")
     ]
     chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
     embeddings = HuggingFaceEmbeddings(
@@ -85,7 +85,9 @@ def run(corpus: Path, qa: Path) -> str:
     store.similarity_search("warm-up", k=1)
     for k in (4, 5):
         t0 = time.perf_counter()
-        ranks = [_rank([d.page_content for d in store.similarity_search(it.question, k=k)], it.evidence) for it in items]
+        ranks = [
+            _rank([d.page_content for d in store.similarity_search(it.question, k=k)], it.evidence) for it in items
+        ]
         ms = (time.perf_counter() - t0) * 1000 / len(items)
         label = f"LangChain recipe (1000/200 chars, k={k})" + (" — as copied" if k == 4 else "")
         rows.append((label, _scores(ranks), ms))

@@ -38,19 +38,25 @@ SENTENCES_PER_DOC = 75  # about 26 passages of at most 160 word pieces
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def gemm_gflops(n: int = 1024, seconds: float = 2.0) -> dict[str, float]:
     """Measured fp32 matrix-multiply rate, torch and numpy, best of a few repeats."""
-    import numpy as np
     import torch
 
     out = {}
     a = torch.randn(n, n)
     b = torch.randn(n, n)
+    an, bn = a.numpy(), b.numpy()
     for name, mm in (("torch", lambda: a @ b), ("numpy", lambda: an @ bn)):
-        an, bn = a.numpy(), b.numpy()
         mm()
         best, end = 0.0, time.perf_counter() + seconds
         while time.perf_counter() < end:
@@ -59,7 +65,6 @@ def gemm_gflops(n: int = 1024, seconds: float = 2.0) -> dict[str, float]:
                 mm()
             best = max(best, 4 * 2 * n**3 / (time.perf_counter() - t0) / 1e9)
         out[name] = round(best, 1)
-    del np
     return out
 
 
@@ -114,11 +119,11 @@ def langchain_worker(corpus: Path) -> dict[str, float]:
 
 def run_langchain(corpus: Path) -> dict[str, float]:
     code = (
-        "import sys, json, importlib.util as u; sys.path.insert(0, %r);"
-        "s = u.spec_from_file_location('benchmarks_baseline', %r); m = u.module_from_spec(s);"
-        "sys.modules['benchmarks_baseline'] = m; s.loader.exec_module(m);"
-        "import run; print('RESULT ' + json.dumps(run.langchain_worker(__import__('pathlib').Path(%r))))"
-    ) % (str(HERE), str(HERE / "baseline.py"), str(corpus))
+        f"import sys, json, importlib.util as u; sys.path.insert(0, {str(HERE)!r});"
+        f"s = u.spec_from_file_location('benchmarks_baseline', {str(HERE / 'baseline.py')!r});"
+        "m = u.module_from_spec(s); sys.modules['benchmarks_baseline'] = m; s.loader.exec_module(m);"
+        f"import run; print('RESULT ' + json.dumps(run.langchain_worker(__import__('pathlib').Path({str(corpus)!r}))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -183,7 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     del sentences
     log(f"wrote {n_docs} documents ({sum(p.stat().st_size for p in paths) / 1e6:.1f} MB) to {staging}")
 
+    # The LangChain recipe first, on the documents holding the first N passages (its figures
+    # are then on record even when the long zonebot run is cut short).
     count = token_counter()
+    lc_docs = max(1, min(n_docs, round(args.langchain_passages / per_doc)))
+    lc_corpus = work / "langchain-corpus"
+    lc_corpus.mkdir()
+    for p in paths[:lc_docs]:
+        (lc_corpus / p.name).write_bytes(p.read_bytes())
+    lc_corpus_tokens = sum(count([p.read_text(encoding="utf-8") for p in paths[:lc_docs]]))
+    log(f"LangChain recipe on {lc_docs} documents ...")
+    lc = run_langchain(lc_corpus)
+    log(f"LangChain recipe: {lc['chunks']} chunks, {lc_corpus_tokens:,} corpus tokens in {lc['seconds']:.1f}s "
+        f"= {lc_corpus_tokens / lc['seconds']:,.0f} corpus tokens/s")  # fmt: skip
+
     bot = ZoneBot(corpus_dir=corpus, index_dir=index)
     bot.embedder.embed(["warm up"])
     embed_seconds = 0.0
@@ -195,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return original_embed(texts, show_progress=show_progress)
         finally:
-            embed_seconds += time.perf_counter() - t0
+            if len(texts) > 1:  # passages being ingested, not a question
+                embed_seconds += time.perf_counter() - t0
 
     bot.embedder.embed = timed_embed  # type: ignore[method-assign]
     qs = questions(zones)
@@ -213,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         per_doc = report.passages / done_docs
         lat = time_asks(bot, qs)
         results.append({"passages": report.passages, "docs": done_docs, "ingest_s": seconds, **lat})
-        log(f"{report.passages} passages ({done_docs} docs): ingest {seconds:.1f}s, "
-            f"ask p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")  # fmt: skip
+        log(f"{report.passages} passages ({done_docs} docs): ingest {seconds:.1f}s "
+            f"({report.embedded} sentences), ask p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
+            f"peak RSS {peak_rss_mb():,.0f} MB, load {os.getloadavg()[0]:.1f}")  # fmt: skip
 
     snapshot = bot.snapshot
     sentence_texts = [s for p in snapshot.passages for s in p.sentence_texts()]
@@ -224,17 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     zb_rss = peak_rss_mb()
     total_passages = len(snapshot.passages)
     log(f"zonebot: {total_passages} passages, {corpus_tokens:,} corpus tokens, {ingest_seconds:.1f}s ingest")
-
-    # The LangChain recipe on the documents holding the first N passages.
-    lc_docs = max(1, min(len(corpus_files), round(args.langchain_passages / per_doc)))
-    lc_corpus = work / "langchain-corpus"
-    lc_corpus.mkdir()
-    for p in corpus_files[:lc_docs]:
-        (lc_corpus / p.name).write_bytes(p.read_bytes())
-    lc_corpus_tokens = sum(count([p.read_text(encoding="utf-8") for p in corpus_files[:lc_docs]]))
-    log(f"LangChain recipe on {lc_docs} documents ...")
-    lc = run_langchain(lc_corpus)
-    log(f"LangChain recipe: {lc['chunks']} chunks in {lc['seconds']:.1f}s")
 
     avg_sentence_tokens = zb_embedded_tokens / max(1, len(sentence_texts))
     flops = flops_per_token(avg_sentence_tokens)
@@ -253,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`python benchmarks/run.py --passages {args.passages} --langchain-passages {args.langchain_passages}` "
         f"on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"{time.strftime('%Y-%m-%d')}; total run {(time.perf_counter() - started) / 60:.1f} min.",
+        f"{time.strftime('%Y-%m-%d')}; total run {(time.perf_counter() - started) / 60:.1f} min; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows every figure).",
         "",
         "## Machine and model ceiling",
         "",

@@ -21,11 +21,59 @@ _INDUSTRIES = (
     "new energy vehicles", "fine chemicals", "logistics", "aerospace", "digital finance", "green hydrogen",
     "medical devices", "smart robotics", "marine engineering", "software services",
 )  # fmt: skip
-_SYLLABLES = (
-    "an bai bao chang chen dong fang feng gao hai heng hong hua jia jin jing kang lan li lin long lu luo "
-    "ming nan ning ping qi qing rong rui shan sheng shi tai tian wan wei xi xin xing yang yi yong yu yuan "
-    "ze zhao zhen zhong zhu"
-).split()
+_SYLLABLES = [
+    "an",
+    "bai",
+    "bao",
+    "chang",
+    "chen",
+    "dong",
+    "fang",
+    "feng",
+    "gao",
+    "hai",
+    "heng",
+    "hong",
+    "hua",
+    "jia",
+    "jin",
+    "jing",
+    "kang",
+    "lan",
+    "li",
+    "lin",
+    "long",
+    "lu",
+    "luo",
+    "ming",
+    "nan",
+    "ning",
+    "ping",
+    "qi",
+    "qing",
+    "rong",
+    "rui",
+    "shan",
+    "sheng",
+    "shi",
+    "tai",
+    "tian",
+    "wan",
+    "wei",
+    "xi",
+    "xin",
+    "xing",
+    "yang",
+    "yi",
+    "yong",
+    "yu",
+    "yuan",
+    "ze",
+    "zhao",
+    "zhen",
+    "zhong",
+    "zhu",
+]
 _PLACE_RE = re.compile(r"\b(" + "|".join(_PLACES) + r")\b")
 _INDUSTRY_RE = re.compile(r"\b(" + "|".join(_INDUSTRIES) + r")\b", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
@@ -33,12 +81,12 @@ _NUMBER_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 def seed_sentences() -> list[str]:
     """The cleaned sentences of the shipped corpus."""
-    from zonebot.loading import load_document
+    from zonebot.loading import discover, load_document
     from zonebot.splitting import split_sentences
 
     sentences = []
-    for path in sorted((ROOT / "corpus").iterdir()):
-        doc = load_document(path, path.name)
+    for source, path in discover(ROOT / "corpus"):
+        doc = load_document(path, source)
         sentences += [doc.text[a:b] for a, b in split_sentences(doc.text) if b - a > 30]
     return sentences
 
@@ -71,7 +119,9 @@ def document(index: int, sentences: list[str], n_sentences: int, seed: int = 0) 
     picked = [vary(rng.choice(sentences), zone, rng) for _ in range(n_sentences)]
     paragraphs = [" ".join(picked[i : i + 3]) for i in range(0, len(picked), 3)]
     area = f"{rng.uniform(2, 900):.2f}"
-    opening = f"The {zone} covers a total area of {area} square kilometers and was approved in {rng.randint(1985, 2024)}."
+    opening = (
+        f"The {zone} covers a total area of {area} square kilometers and was approved in {rng.randint(1985, 2024)}."
+    )
     return zone, f"{zone} annual report\n\n{opening}\n\n" + "\n\n".join(paragraphs) + "\n"
 
 

@@ -54,11 +54,17 @@ A new campus of 1.6 square kilometers for drug research opened in March 2024, ac
 [Share](https://example.com/share) | Print
 """
 MALFORMED_HTML = (
-    "<html><head><title>Broken markup<body><div><p>The Minhang Economic and Technological Development Zone "
-    "was founded in 1983 and covers 3.5 square kilometers in southern Shanghai.<div><table><tr><td>cell"
-    "<p>It hosts more than one hundred foreign-invested manufacturers of machinery and electronics.</b></i>"
-    "</span></html></html><p><<<>>>"
+    "<html><head><title>Minhang zone</title><body><div class=main><p>The Minhang Economic and Technological "
+    "Development Zone was founded in 1983 and covers 3.5 square kilometers in southern Shanghai.<div><table>"
+    "<tr><td>cell<p>It hosts more than one hundred foreign-invested manufacturers of machinery and "
+    "electronics.</b></i></span></td></html></html><p><<<>>><p>Unclosed <a href='x>link"
 )
+
+# UTF-8 (curly quotes, an em dash) with two damaged bytes in the middle.
+BROKEN_UTF8 = (
+    "The Waigaoqiao Free Trade Zone \u2014 Shanghai\u2019s first \u201cbonded area\u201d \u2014 covers 10 "
+    "square kilometers near the Yangtze estuary.\n\n"
+).encode() + b"It was approved by the State \xff\xfeCouncil in 1990 as the first bonded area in mainland China.\n"
 
 
 def _pdf(lines: list[str]) -> bytes:
@@ -113,13 +119,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[ZoneBot, IngestRe
         "empty.txt": b"",
         "whitespace.md": b"  \n\n\t \n",
         "binary.txt": bytes(range(256)) * 64,
-        "broken-utf8.txt": (
-            "The Waigaoqiao Free Trade Zone covers 10 square kilometers near the Yangtze estuary.\n\n"
-            "It was approved by the State Council in 1990 as the first bonded area in mainland China.\n"
-        ).encode()[:40]
-        + b"\xff\xfe"
-        + "The Waigaoqiao Free Trade Zone covers 10 square kilometers near the Yangtze estuary.\n\n"
-        "It was approved by the State Council in 1990 as the first bonded area in mainland China.\n".encode()[40:],
+        "broken-utf8.txt": BROKEN_UTF8,
         "jinqiao-zh.txt": CHINESE.encode("gb18030"),
         "malformed.html": MALFORMED_HTML.encode(),
         "no-text.html": b"<html><<<>>><script>var x = 1;</script></html>",
@@ -193,8 +193,8 @@ def test_symlink_out_of_the_corpus_is_not_followed(hostile) -> None:  # type: ig
 def test_invalid_utf8_is_decoded_with_replacement_and_indexed(hostile) -> None:  # type: ignore[no-untyped-def]
     bot, _ = hostile
     text = bot.document_text("broken-utf8.txt") or ""
-    assert "\ufffd" in text
-    assert "first bonded area in mainland China" in text
+    assert "State \ufffd\ufffdCouncil in 1990 as the first bonded area in mainland China" in text
+    assert "Shanghai\u2019s first \u201cbonded area\u201d" in text
 
 
 def test_gb18030_chinese_is_decoded(hostile) -> None:  # type: ignore[no-untyped-def]
@@ -238,10 +238,12 @@ def test_duplicate_document_is_stored_once(hostile) -> None:  # type: ignore[no-
 def test_prompt_injection_does_not_change_answers(hostile, bot: ZoneBot, question: str) -> None:  # type: ignore[no-untyped-def]
     hostile_bot, _ = hostile
     clean, attacked = bot.ask(question), hostile_bot.ask(question)
-    # The hostile corpus keeps the seed's Jinqiao page under its duplicate's name.
-    assert attacked.text == clean.text
-    rename = {"jinqiao-development-zone.txt": "jinqiao-copy.txt"}
-    assert _cited(attacked) == {rename.get(s, s) for s in _cited(clean)}
+    # The hostile corpus holds more documents (and the seed's Jinqiao page under its
+    # duplicate's name), so an answer may gain a sentence; it must keep the clean one's.
+    assert attacked.abstained == clean.abstained
+    assert all(c.quote in attacked.text for c in clean.citations)
+    seed = {"jinqiao-copy.txt" if s == "jinqiao-development-zone.txt" else s for s in SEED_DOCS}
+    assert _cited(attacked) <= seed
     assert "injection.txt" not in _cited(attacked)
     assert "pwned" not in attacked.text.lower() and "999" not in attacked.text
 

@@ -83,8 +83,8 @@ class DocInfo:
 @contextmanager
 def ingest_lock(index_dir: Path, wait: bool):  # type: ignore[no-untyped-def]
     index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / ".lock", "a+")
-    try:
+    # The lock lives as long as the open file: the kernel drops it when the process dies.
+    with open(index_dir / ".lock", "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -99,8 +99,6 @@ def ingest_lock(index_dir: Path, wait: bool):  # type: ignore[no-untyped-def]
         fh.write(f"pid {os.getpid()}")
         fh.flush()
         yield
-    finally:
-        fh.close()
 
 
 def current_generation(index_dir: Path) -> str | None:
@@ -248,8 +246,10 @@ def ingest(
                 changed.append((source, path, digest))
         report.removed = sorted(s for s in old_docs if s not in seen)
         prev_skipped = prev.manifest.get("skipped", {}) if prev else {}
-        if prev is not None and not report.removed and all(
-            prev_skipped.get(s, {}).get("hash") == d for s, _, d in changed
+        if (
+            prev is not None
+            and not report.removed
+            and all(prev_skipped.get(s, {}).get("hash") == d for s, _, d in changed)
         ):
             report.skipped = [SkippedFile(s, prev_skipped[s]["reason"]) for s, _, _ in changed]
             report.passages = len(prev.passages)
@@ -375,8 +375,9 @@ def ingest(
             "chroma_url": settings.chroma_url,
             "docs": dict(sorted(docs_info.items())),
             # Files not indexed (broken, duplicates), by hash: unchanged ones do not make the index stale.
-            "skipped": {s.source: {"hash": digests[s.source], "reason": s.reason} for s in report.skipped
-                        if s.source in digests},
+            "skipped": {
+                s.source: {"hash": digests[s.source], "reason": s.reason} for s in report.skipped if s.source in digests
+            },
             "passages": len(all_passages),
         }
         _write(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))

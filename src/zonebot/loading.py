@@ -74,6 +74,13 @@ def decode_bytes(data: bytes) -> str:
             return text
     except UnicodeDecodeError:
         pass
+    # Mostly UTF-8 with a few broken bytes (a damaged or truncated file): keep the text, mark
+    # the damage. Valid multi-byte sequences beside the errors say it was meant as UTF-8;
+    # stray high bytes alone are more likely a legacy code page (cp1252 "café").
+    text = data.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd")
+    if damaged <= max(3, len(text) // 200) and re.search(r"[^\x00-\x7f\ufffd]", text):
+        return text
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
