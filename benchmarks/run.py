@@ -72,7 +72,7 @@ def flops_per_token(avg_tokens: float) -> float:
     """Forward-pass FLOPs per token of the embedding model: 2 x the encoder's weights, plus attention."""
     from zonebot.embeddings import Embedder
 
-    model = Embedder().model
+    model = Embedder(backend="torch").model
     bert = model[0].auto_model
     weights = sum(p.numel() for n, p in bert.named_parameters() if ".layer." in n and p.dim() == 2)
     cfg = bert.config
@@ -83,7 +83,7 @@ def flops_per_token(avg_tokens: float) -> float:
 def token_counter():  # type: ignore[no-untyped-def]
     from zonebot.embeddings import Embedder
 
-    tok = Embedder().model.tokenizer
+    tok = Embedder(backend="torch").model.tokenizer
 
     def count(texts: list[str], cap: int | None = None) -> list[int]:
         out = []

@@ -53,8 +53,10 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def configured_backend() -> str:
-    """The backend asked for by the environment. (The one place that reads it; to move into Settings.)"""
-    return os.environ.get("ZONEBOT_EMBED_BACKEND", DEFAULT_BACKEND).strip() or DEFAULT_BACKEND
+    """The backend asked for by the settings (``ZONEBOT_EMBED_BACKEND``)."""
+    from .config import Settings
+
+    return Settings.from_env().embed_backend.strip() or DEFAULT_BACKEND
 
 
 def _model_path() -> Path:
@@ -85,7 +87,9 @@ def model_hash() -> str:
 
 def onnx_cache_dir() -> Path:
     """``$ZONEBOT_MODEL_CACHE/onnx-int8-<hash>``; the cache root defaults to ``~/.cache/zonebot``."""
-    root = os.environ.get("ZONEBOT_MODEL_CACHE") or str(Path.home() / ".cache" / "zonebot")
+    from .config import Settings
+
+    root = Settings.from_env().model_cache or Path.home() / ".cache" / "zonebot"
     return Path(root).expanduser() / f"onnx-int8-{model_hash()}"
 
 
