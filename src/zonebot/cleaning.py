@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _DATE = re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_TERMINAL = tuple('.!?:;"\')”’。！？：；）)')
+_TERMINAL = tuple(".!?:;\"')”’。！？：；）)")
 
 _CHROME_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -104,9 +104,14 @@ def clean_text(raw: str) -> CleanResult:
         _close_list(kept)
         result.dropped.append(s)
         # A headline is a short line with no closing punctuation before the body starts.
-        if first_content is None and not kept and not any(p.search(s) for p in _CHROME_PATTERNS):
-            if _word_count(s) >= 3 and not re.match(r"^(government|city) news$", s, re.I):
-                first_content = s
+        if (
+            first_content is None
+            and not kept
+            and not any(p.search(s) for p in _CHROME_PATTERNS)
+            and _word_count(s) >= 3
+            and not re.match(r"^(government|city) news$", s, re.I)
+        ):
+            first_content = s
     if first_content:
         date = _DATE.search(first_content)
         if date and result.date is None:
@@ -121,4 +126,3 @@ def _close_list(kept: list[str]) -> None:
     """End a joined list with a full stop, as in "... industries: chips; biomedicine."."""
     if kept and kept[-1].endswith(";") and re.search(r"[:：] .+;$", kept[-1]):
         kept[-1] = kept[-1][:-1] + "."
-
