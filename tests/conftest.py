@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,20 @@ def make_bot(tmp_path: Path):
         return ZoneBot(corpus_dir=corpus, index_dir=tmp_path / "index", **kwargs)
 
     return factory
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(bot):  # type: ignore[no-untyped-def]
+    """The real chat app over the session's seed-corpus bot, served on a free loopback port."""
+    from zonebot.ui import build_app, launch
+
+    demo = build_app(bot)
+    _, url, _ = launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    yield url
+    demo.close()

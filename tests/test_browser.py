@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
-
-from zonebot.ui import build_app, launch
 
 pytestmark = pytest.mark.browser
 
@@ -16,20 +13,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # git-ignored; screenshots for a human look
 QUESTION = "How large is the Jinqiao Economic and Technological Development Zone?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def page_url(bot):  # type: ignore[no-untyped-def]
-    demo = build_app(bot)
-    _, url, _ = launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    yield url
-    demo.close()
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +31,9 @@ def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#zb-question textarea").press("Enter")
 
 
-def test_answer_streams_with_markers_that_open_the_quoted_passage(browser, page_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_answer_streams_with_markers_that_open_the_quoted_passage(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(page_url)
+    page.goto(server_url)
     ask(page, QUESTION)
     marker = page.locator('#zb-chat a[href^="#src-1-1"]').first
     marker.wait_for(timeout=20_000)
@@ -73,9 +56,9 @@ def test_answer_streams_with_markers_that_open_the_quoted_passage(browser, page_
     page.close()
 
 
-def test_abstention_is_shown_as_not_in_the_sources(browser, page_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_abstention_is_shown_as_not_in_the_sources(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(page_url)
+    page.goto(server_url)
     ask(page, "What is the population of Tokyo?")
     page.locator("#zb-chat .zb-abstain").wait_for(timeout=20_000)
     assert "Not in the sources" in page.locator("#zb-sources").inner_text()
@@ -86,9 +69,9 @@ def test_abstention_is_shown_as_not_in_the_sources(browser, page_url: str) -> No
     page.close()
 
 
-def test_documents_tab_lists_documents_and_shows_text(browser, page_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_documents_tab_lists_documents_and_shows_text(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(page_url)
+    page.goto(server_url)
     page.get_by_role("tab", name="Documents").click()
     page.get_by_text("jinqiao-development-zone.txt").first.wait_for(timeout=10_000)
     assert "index built" in page.locator("#zb-index").inner_text()
@@ -100,9 +83,9 @@ def test_documents_tab_lists_documents_and_shows_text(browser, page_url: str) ->
     page.close()
 
 
-def test_phone_width_has_no_horizontal_scroll(browser, page_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_phone_width_has_no_horizontal_scroll(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    page.goto(page_url)
+    page.goto(server_url)
     ask(page, "Which industries will Jinshan District concentrate on?")
     page.locator("#src-1-1 mark").first.wait_for(timeout=20_000)
     page.locator('#zb-chat a[href="#src-1-1"]').first.click()

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from zonebot.ui import build_app, launch, message_text, plain_history, server_options
+from zonebot.ui import message_text, plain_history, server_options
 
 JINQIAO_SIZE = "How large is the Jinqiao Economic and Technological Development Zone?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def server_url(bot):  # type: ignore[no-untyped-def]
-    """The real chat app over the session's seed-corpus bot, served on a free loopback port."""
-    demo = build_app(bot)
-    _, url, _ = launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    yield url
-    demo.close()
 
 
 @pytest.fixture(scope="session")
