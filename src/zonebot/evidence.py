@@ -130,8 +130,9 @@ _HAS_SIZE = re.compile(
 )
 # General English ways of stating a place's size, a precise date, or a list.
 _STATES_AREA = re.compile(r"\b(covers?|covering|spans?|total area|area of|stretch(es|ing)?)\b", re.I)
-_PRECISE_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
-                           r"october|november|december)\b", re.I)  # fmt: skip
+_YEAR = r"\b(1[89]\d\d|20\d\d)\b"
+_MONTH = r"january|february|march|april|may|june|july|august|september|october|november|december"
+_PRECISE_DATE = re.compile(rf"{_YEAR}|\b({_MONTH})\b", re.I)
 _LIST_SHAPE = re.compile(r"[:：][^;；]+[;；][^;；]+[;；]|(?:,[^,]+){2,}")
 _LIST_QUESTION = re.compile(
     r"\b(which|what) (\w+ ){0,3}(parks|zones|industries|industrial|types|sectors|companies|areas|fields|products|"
@@ -140,8 +141,8 @@ _LIST_QUESTION = re.compile(
     re.I,
 )
 _HAS_TIME = re.compile(
-    r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last year|this year)\b|年",
+    rf"{_YEAR}|\b({_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last year|"
+    r"this year)\b|年",
     re.I,
 )
 _HAS_MONEY = re.compile(r"\b(yuan|rmb|dollars?|us\$|usd|euros?)\b|\$|元", re.I)
