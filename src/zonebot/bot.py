@@ -48,7 +48,8 @@ class ZoneBot:
     def ingest(self, *, wait: bool = False, progress: Progress | None = None,
                show_progress: bool = False) -> IngestReport:  # fmt: skip
         """Bring the index in line with the corpus: adds, updates and removes what changed."""
-        report = ingest(self.settings, self.embedder, wait=wait, progress=progress, show_progress=show_progress)
+        report = ingest(self.settings, self.embedder, wait=wait, progress=progress, show_progress=show_progress,
+                        current=self._snapshot)  # fmt: skip
         self._refresh()
         return report
 

@@ -206,8 +206,13 @@ def ingest(
     wait: bool = False,
     progress: Progress | None = None,
     show_progress: bool = False,
+    current: Snapshot | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the corpus folder. Safe to interrupt at any point."""
+    """Bring the index in line with the corpus folder. Safe to interrupt at any point.
+
+    ``current`` is a snapshot the caller already holds open; when it is the current
+    generation it is read instead of opening a second copy (and left open).
+    """
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     index_dir, corpus_dir = settings.index_dir, settings.corpus_dir
@@ -219,11 +224,18 @@ def ingest(
         _remove_stale(index_dir, keep={prev_name}, settings=settings, embedder=embedder)
         fp = settings_fingerprint(settings, embedder)
         prev: Snapshot | None = None
+        borrowed = current is not None and current.name == prev_name
+
+        def release(snapshot: Snapshot) -> None:
+            if not borrowed:
+                snapshot.close()
+
         if prev_name:
-            prev = Snapshot(index_dir, prev_name, embedder, settings.chroma_url)
+            prev = current if borrowed else Snapshot(index_dir, prev_name, embedder, settings.chroma_url)
+            assert prev is not None
             if prev.manifest.get("fingerprint") != fp or (prev.manifest.get("chroma_url") != settings.chroma_url):
                 report.rebuilt = True
-                prev.close()
+                release(prev)
                 prev = None
         old_docs: dict[str, dict[str, Any]] = prev.docs if prev else {}
 
@@ -253,7 +265,7 @@ def ingest(
         ):
             report.skipped = [SkippedFile(s, prev_skipped[s]["reason"]) for s, _, _ in changed]
             report.passages = len(prev.passages)
-            prev.close()
+            release(prev)
             report.seconds = time.perf_counter() - started
             return report
 
@@ -389,7 +401,7 @@ def ingest(
         os.replace(tmp, index_dir / "CURRENT")
         _fsync_dir(index_dir)
         if prev is not None:
-            prev.close()
+            release(prev)
         _remove_stale(index_dir, keep={name, prev_name}, settings=settings, embedder=embedder)
         report.passages = len(all_passages)
         report.seconds = time.perf_counter() - started
