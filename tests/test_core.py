@@ -113,6 +113,13 @@ def test_changed_file_reembeds_only_that_file_and_deleted_file_leaves(make_bot) 
     assert all(p.source != "shanghai-bay-area-hightech-zone-2022.txt" for p in answer.passages)
 
 
+def test_first_question_builds_a_missing_index(make_bot) -> None:  # type: ignore[no-untyped-def]
+    b = make_bot()
+    assert b.is_stale()
+    assert "20.48" in b.ask("How large is the Jinqiao zone?").text
+    assert not b.is_stale()
+
+
 def test_settings_change_rebuilds_instead_of_mixing(make_bot) -> None:  # type: ignore[no-untyped-def]
     make_bot().ingest()
     rebuilt = make_bot(passage_tokens=96).ingest()

@@ -66,6 +66,9 @@ class ZoneBot:
     def _refresh(self) -> tuple[Snapshot, Evidence]:
         """The current generation, reloaded when another ingest has swapped in a new one."""
         name = current_generation(self.settings.index_dir)
+        if name is None and self._snapshot is None and self.settings.corpus_dir.is_dir():
+            self.ingest(wait=True)  # first use with no index yet: build it from the corpus
+            name = current_generation(self.settings.index_dir)
         with self._lock:
             if self._snapshot is None or (name is not None and name != self._snapshot.name):
                 if name is None:
