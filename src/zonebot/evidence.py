@@ -371,25 +371,3 @@ class Evidence:
             s += 0.1 * c.history
         s -= 0.004 * c.rank  # a small prior for the retriever's order
         return s
-
-    def support(self, claim: str, passage: Passage) -> tuple[float, int, int]:
-        """How well ``passage`` supports ``claim``: best sentence similarity and its span."""
-        row = self.snapshot.row_of.get(passage.id)
-        if row is None or not passage.sentences:
-            return 0.0, 0, 0
-        vecs = np.asarray(self.snapshot.sentence_vectors[self.snapshot.sentence_rows(row)], dtype=np.float32)
-        cv = self.embedder.embed_query(claim)
-        sims = vecs @ cv
-        claim_toks = set(tokenize(claim))
-        best, span = -1.0, (0, 0)
-        for i, (a, b) in enumerate(passage.sentences):
-            toks = set(tokenize(passage.text[a:b]))
-            overlap = len(claim_toks & toks) / max(1, len(claim_toks))
-            # Numbers in the claim must appear in the sentence.
-            nums = set(re.findall(r"\d+(?:\.\d+)?", claim))
-            if nums and not nums <= set(re.findall(r"\d+(?:\.\d+)?", passage.text[a:b])):
-                overlap *= 0.3
-            value = 0.6 * float(sims[i]) + 0.4 * overlap
-            if value > best:
-                best, span = value, (a, b)
-        return best, span[0], span[1]

@@ -247,8 +247,7 @@ class LLMAnswerer:
     def _supports(self, req: AnswerRequest, claims: list[str], tainted: set[int]) -> list[dict[int, _Support]]:
         """For each claim, the passages that support it, with their best supporting sentence.
 
-        Scored like ``Evidence.support`` (meaning and word overlap), with one embedding per
-        claim, and stricter: every number in the claim must appear in the sentence, the
+        Scored by meaning and word overlap, with one embedding per claim, and strictly: every number in the claim must appear in the sentence, the
         claim's named subjects must be spoken of by the passage, and a passage holding
         instructions addressed to an AI supports nothing.
         """
