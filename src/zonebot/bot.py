@@ -143,7 +143,7 @@ class ZoneBot:
         """Yield the growing answer text, then the final ``Answer``."""
         req = self._request(question, history, None)
         yield from self._answerer.stream(req)
-        yield self._answerer.answer(req)
+        yield req.result if req.result is not None else self._answerer.answer(req)
 
     def as_retriever(self, k: int = 4, **kwargs: Any):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this bot's index."""

@@ -30,6 +30,8 @@ class AnswerRequest:
     search_query: str = ""
     #: Every sentence of ``passages`` scored against the question, best first.
     candidates: list[Candidate] = field(default_factory=list)
+    #: The final answer, set by ``Answerer.stream`` once it has composed it.
+    result: Answer | None = None
 
 
 class Answerer(Protocol):
@@ -38,7 +40,7 @@ class Answerer(Protocol):
     def answer(self, request: AnswerRequest) -> Answer: ...
 
     def stream(self, request: AnswerRequest) -> Iterator[str]:
-        """Yield the answer text as it grows; the final ``Answer`` comes from ``answer``."""
+        """Yield the answer text as it grows, and leave the final ``Answer`` in ``request.result``."""
         ...
 
 

@@ -91,7 +91,7 @@ class ExtractiveAnswerer:
         return compose(chosen, req)
 
     def stream(self, req: AnswerRequest) -> Iterator[str]:
-        answer = self.answer(req)
+        answer = req.result = self.answer(req)
         words = answer.text.split(" ")
         for i in range(1, len(words) + 1):
             yield " ".join(words[:i])
