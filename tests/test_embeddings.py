@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +27,12 @@ SENTENCES = [
 
 
 def test_backend_names_differ_so_the_index_fingerprint_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Embedder().name == MODEL_NAME == Embedder(backend="torch").name
+    assert Embedder(backend="torch").name == MODEL_NAME
     assert Embedder(backend="onnx-int8").name == f"{MODEL_NAME}:onnx-int8"
-    monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "onnx-int8")
-    assert Embedder().backend == "onnx-int8"
+    monkeypatch.delenv("ZONEBOT_EMBED_BACKEND", raising=False)
+    assert Embedder().backend == "onnx-int8"  # the default
+    monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "torch")
+    assert Embedder().backend == "torch"
 
 
 def test_unknown_backend_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,15 +88,50 @@ def test_onnx_int8_exports_offline_and_agrees_with_torch(onnx_cache: Path) -> No
 
 
 @pytest.mark.slow
-def test_index_built_with_onnx_int8_answers(onnx_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_index_built_with_the_torch_backend_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The fp32 reference backend (not the default) still builds an index that answers."""
     from zonebot import ZoneBot
 
-    monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "onnx-int8")
+    monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "torch")
     corpus = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, corpus)
     bot = ZoneBot(corpus_dir=corpus, index_dir=tmp_path / "index")
-    assert bot.embedder.name.endswith(":onnx-int8")
+    assert bot.embedder.name == MODEL_NAME
     bot.ingest()
     assert "20.48" in bot.ask("How large is the Jinqiao zone?").text
-    # Dense-only, so the answer depends on the int8 vectors and not on BM25.
+    # Dense-only, so the answer depends on the torch vectors and not on BM25.
     assert "20.48" in bot.ask("How large is the Jinqiao zone?", retrieval="dense").text
+
+
+def test_onnx_tokenizer_gives_the_models_own_word_pieces(bot) -> None:  # type: ignore[no-untyped-def]
+    """The ONNX path tokenizes without transformers: same ids, truncation and padding as the model's tokenizer."""
+    assert bot.embedder.backend == "onnx-int8"
+    ours = bot.embedder.model.tokenizer
+    reference = embeddings._load_model().tokenizer
+    texts = ["Jinqiao covers 20.48 km², ¥3.5 billion!", "金桥出口加工区 " + "export zone " * 200, "x", ""]
+    assert ours(texts)["input_ids"] == reference(texts, add_special_tokens=True)["input_ids"]
+    want = reference(texts, padding=True, truncation=True, max_length=embeddings.MAX_SEQ_TOKENS, return_tensors="np")
+    got = ours.batch(texts)
+    assert got["input_ids"].shape[1] == embeddings.MAX_SEQ_TOKENS
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_a_chat_process_on_the_default_backend_stays_small(bot, seed_dirs) -> None:  # type: ignore[no-untyped-def]
+    """A process that only answers loads the int8 model, not torch: its peak memory stays a few hundred MB."""
+    corpus, index = seed_dirs
+    code = (
+        "import json, sys\n"
+        "from zonebot import ZoneBot\n"
+        "import zonebot.ui\n"
+        f"bot = ZoneBot(corpus_dir={str(corpus)!r}, index_dir={str(index)!r})\n"
+        "answer = bot.ask('How large is the Jinqiao zone?')\n"
+        "hwm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(json.dumps({'text': answer.text, 'torch': 'torch' in sys.modules, 'peak_mb': hwm / 1024}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZONEBOT_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "20.48" in result["text"]
+    assert result["torch"] is False
+    assert result["peak_mb"] < 800, result

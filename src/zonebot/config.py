@@ -36,8 +36,8 @@ class Settings:
     max_question_chars: int = 2000
     #: Embedding batch size.
     batch_size: int = 64
-    #: Embedding backend: ``torch`` (fp32) or ``onnx-int8`` (exported offline on first use, ~1.4-1.7x faster).
-    embed_backend: str = "torch"
+    #: Embedding backend: ``onnx-int8`` (exported offline from the bundled model on first use) or ``torch`` (fp32).
+    embed_backend: str = "onnx-int8"
     #: Where the onnx-int8 export is cached (default ``~/.cache/zonebot``).
     model_cache: Path | None = None
     #: Chat server address and port (``zonebot serve``, ``app.py``).

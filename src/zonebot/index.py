@@ -182,11 +182,13 @@ def _batch_counter(embedder: Embedder) -> Callable[[list[str]], list[int]]:
     return count_many
 
 
-def _stats(passages: list[Passage], documents: dict[str, str]) -> dict[str, Any]:
+def _stats(passage_tokens: list[list[str]], documents: dict[str, str]) -> dict[str, Any]:
+    """IDF over the passages' words (``passage_tokens``: each passage's text through ``tokenize``) and the
+    corpus's names."""
     df: Counter[str] = Counter()
-    for p in passages:
-        df.update(set(tokenize(p.text)))
-    n = max(1, len(passages))
+    for tokens in passage_tokens:
+        df.update(set(tokens))
+    n = max(1, len(passage_tokens))
     idf = {t: round(math.log(1 + (n - c + 0.5) / (c + 0.5)), 4) for t, c in df.items()}
     # Words written capitalised inside a sentence: the corpus's names (zones, parks, people).
     names: dict[str, set[str]] = {}
@@ -371,8 +373,16 @@ def ingest(
                 out.write(json.dumps({"source": doc.source, "text": doc.text}, ensure_ascii=False) + "\n")
                 texts[doc.source] = doc.text
         (gen_dir / "bm25").mkdir()
-        LexicalIndex.build([f"{p.title}\n{p.text}" for p in all_passages]).save(gen_dir / "bm25")
-        _write(gen_dir / "stats.json", json.dumps(_stats(all_passages, texts), ensure_ascii=False))
+        # Each passage is tokenized once, for both BM25 (title + text) and the IDF table (text).
+        title_tokens: dict[str, list[str]] = {}
+        text_tokens = [tokenize(p.text) for p in all_passages]
+        for p in all_passages:
+            if p.title not in title_tokens:
+                title_tokens[p.title] = tokenize(p.title)
+        LexicalIndex.build_tokenized(
+            [title_tokens[p.title] + toks for p, toks in zip(all_passages, text_tokens, strict=True)]
+        ).save(gen_dir / "bm25")
+        _write(gen_dir / "stats.json", json.dumps(_stats(text_tokens, texts), ensure_ascii=False))
 
         docs_info: dict[str, Any] = {s: old_docs[s] for s in kept_sources}
         counts = Counter(p.source for p in new_passages)

@@ -8,6 +8,7 @@ on Chinese. The index is built once per ingest and saved beside the vectors.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 STOPWORDS = frozenset(
@@ -33,6 +34,7 @@ CANONICAL = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=1 << 18)
 def stem(word: str) -> str:
     """A deliberately small English stemmer: enough to match plural and verb forms."""
     word = CANONICAL.get(word, word)
@@ -78,11 +80,16 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
+        return cls.build_tokenized([tokenize(t) for t in texts])
+
+    @classmethod
+    def build_tokenized(cls, token_lists: list[list[str]]) -> LexicalIndex:
+        """From texts already passed through ``tokenize`` (row i = text i)."""
         import bm25s
 
-        if not texts:
+        if not token_lists:
             return cls(None)
-        corpus = [tokenize(t) or ["\u2205"] for t in texts]
+        corpus = [tokens or ["\u2205"] for tokens in token_lists]
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         retriever.index(corpus, show_progress=False)
         return cls(retriever)
