@@ -94,6 +94,7 @@ def test_reingest_of_unchanged_corpus_embeds_nothing(make_bot) -> None:  # type:
 def test_changed_file_reembeds_only_that_file_and_deleted_file_leaves(make_bot) -> None:  # type: ignore[no-untyped-def]
     b = make_bot()
     b.ingest()
+    before = {t for p in b.snapshot.passages for t in p.sentence_texts()}
     corpus = b.settings.corpus_dir
     path = corpus / "jinqiao-development-zone.txt"
     path.write_text(
@@ -101,8 +102,10 @@ def test_changed_file_reembeds_only_that_file_and_deleted_file_leaves(make_bot) 
     )
     report = b.ingest()
     assert report.updated == ["jinqiao-development-zone.txt"]
-    jinqiao_sentences = sum(len(p.sentences) for p in b.snapshot.passages if p.source == path.name)
-    assert report.embedded == jinqiao_sentences
+    # Only the sentences whose text is new are embedded; the file's other sentences keep their vectors.
+    new_texts = {t for p in b.snapshot.passages if p.source == path.name for t in p.sentence_texts()} - before
+    assert any("robotics testing center" in t for t in new_texts)
+    assert report.embedded == len(new_texts) <= 2
     assert "robotics testing center" in b.ask("What did the Jinqiao zone open in 2024?").text
 
     (corpus / "shanghai-bay-area-hightech-zone-2022.txt").unlink()
@@ -280,3 +283,22 @@ def test_corpus_discovery_ignores_sidecars_and_hidden_files(tmp_path: Path) -> N
     (tmp_path / ".hidden.txt").write_text("x")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     assert [name for name, _ in discover(tmp_path)] == ["a.txt"]
+
+
+def test_a_sentence_repeated_across_documents_is_embedded_once(make_bot) -> None:  # type: ignore[no-untyped-def]
+    b = make_bot(seed=False)
+    corpus = b.settings.corpus_dir
+    shared = "Both parks share a one-stop service center that registers new companies within three working days."
+    (corpus / "alpha-park.txt").write_text(
+        f"Alpha Park lies in the north of the district and focuses on new materials.\n\n{shared}\n"
+    )
+    (corpus / "beta-park.txt").write_text(
+        f"Beta Park lies in the south of the district and focuses on medical devices.\n\n{shared}\n"
+    )
+    report = b.ingest()
+    texts = [t for p in b.snapshot.passages for t in p.sentence_texts()]
+    assert sum(t == shared for t in texts) == 2
+    assert report.embedded == len(set(texts)) == len(texts) - 1
+    assert {c.source for c in b.ask("What does Beta Park focus on?").citations} == {"beta-park.txt"}
+    answer = b.ask("How fast does the service center register new companies?")
+    assert "three working days" in answer.text

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -358,6 +359,7 @@ class OnnxInt8Model:
 def _load_onnx_int8() -> OnnxInt8Model:
     folder = onnx_cache_dir()
     if not (folder / _MANIFEST).exists():
+        print(f"zonebot: exporting the embedding model to int8 ONNX in {folder} (once; about 30 s)", file=sys.stderr)
         build_onnx_int8(folder)
     try:
         return OnnxInt8Model(folder)

@@ -9,8 +9,8 @@ Layout under ``index/``::
 
 An ingest builds a complete new generation beside the current one and only then
 points ``CURRENT`` at it, so a crash at any moment leaves the previous index
-answering. Unchanged files are carried over with their vectors: nothing is
-embedded twice. Sentence vectors are kept too, for the answerer; a passage's
+answering. Unchanged files are carried over with their vectors, and a sentence
+whose text is already indexed reuses its vector: no text is embedded twice. Sentence vectors are kept too, for the answerer; a passage's
 vector is the normalised mean of its sentences' vectors.
 """
 
@@ -302,11 +302,32 @@ def ingest(
                 say(f"splitting {i}/{len(accepted)}")
             new_passages.extend(split_document(doc, embedder.count_tokens, settings.passage_tokens, count_many))
 
-        # 3. Embed every new sentence once; a passage vector is the mean of its sentences'.
+        # 3. Embed each distinct new sentence once; a passage vector is the mean of its sentences'.
+        #    A sentence already in the index (an edited file's untouched sentences, a sentence
+        #    repeated across documents) reuses its stored vector: same model, same text.
         sentences = [s for p in new_passages for s in p.sentence_texts()]
-        say(f"embedding {len(sentences)} sentences from {len(new_passages)} passages")
-        sent_vecs = embedder.embed(sentences, show_progress=show_progress)
-        report.embedded = len(sentences)
+        known: dict[str, int] = {}
+        if prev is not None and sentences:
+            wanted = set(sentences)
+            for row, old_p in enumerate(prev.passages):
+                for text, srow in zip(old_p.sentence_texts(), prev.sentence_rows(row), strict=True):
+                    if text in wanted and text not in known:
+                        known[text] = srow
+        fresh = [t for t in dict.fromkeys(sentences) if t not in known]
+        say(f"embedding {len(fresh)} distinct new sentences ({len(sentences)} in {len(new_passages)} passages)")
+        fresh_vecs = embedder.embed(fresh, show_progress=show_progress)
+        report.embedded = len(fresh)
+        sent_vecs = np.empty((len(sentences), embedder.dimension), dtype=np.float32)
+        if sentences:
+            slot = {t: i for i, t in enumerate(fresh)}
+            mine = np.array([i for i, t in enumerate(sentences) if t in slot], dtype=np.int64)
+            theirs = np.array([i for i, t in enumerate(sentences) if t not in slot], dtype=np.int64)
+            if len(mine):
+                sent_vecs[mine] = fresh_vecs[[slot[sentences[i]] for i in mine]]
+            if len(theirs):
+                assert prev is not None
+                rows = np.array([known[sentences[i]] for i in theirs], dtype=np.int64)
+                sent_vecs[theirs] = np.asarray(prev.sentence_vectors[rows], dtype=np.float32)
 
         # 4. Assemble the new generation.
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6:06d}"
