@@ -156,6 +156,32 @@ def time_asks(bot, qs: list[str]) -> dict[str, float]:  # type: ignore[no-untype
     }
 
 
+def encoder_rates(lc_corpus: Path, sentences: list[str], embed) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Tokens/s of the two encoders alone: the recipe's (torch fp32 on its 1000-char chunks, batch 32)
+    and zonebot's (its backend on its sentences), each on a sample, each warmed up."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from zonebot.embeddings import MAX_SEQ_TOKENS, Embedder
+
+    files = sorted(lc_corpus.iterdir())[:40]
+    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_text(
+        "\n\n".join(p.read_text(encoding="utf-8") for p in files)
+    )[:800]
+    sample = sentences[:: max(1, len(sentences) // 3000)][:3000]
+    count = token_counter()
+    torch_model = Embedder(backend="torch").model
+    out: dict[str, float] = {"chunks": len(chunks), "sentences": len(sample)}
+    torch_model.encode(chunks[:32], batch_size=32)
+    t0 = time.perf_counter()
+    torch_model.encode(chunks, batch_size=32, normalize_embeddings=True)
+    out["torch_chunks"] = sum(count(chunks, cap=MAX_SEQ_TOKENS)) / (time.perf_counter() - t0)
+    embed(sample[:64])
+    t0 = time.perf_counter()
+    embed(sample)
+    out["zonebot_sentences"] = sum(count(sample, cap=MAX_SEQ_TOKENS)) / (time.perf_counter() - t0)
+    return {k: round(v) for k, v in out.items()}
+
+
 def chat_process(corpus: Path, index: Path, qs: list[str]) -> dict[str, float]:
     """Start the real chat server (``zonebot serve``) on the finished index, ask it every question over
     HTTP, and read its peak memory: the figure for the "chat process" target."""
@@ -272,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     bot.embedder.embed = timed_embed  # type: ignore[method-assign]
     qs = questions(zones)
     corpus.mkdir(parents=True)
-    done_docs, ingest_seconds, results = 0, 0.0, []
+    done_docs, ingest_seconds, results, embedded_texts = 0, 0.0, [], 0
     for target in stages:
         want = min(n_docs, max(done_docs + 1, round(target / per_doc)))
         for p in paths[done_docs:want]:
@@ -284,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         ingest_seconds += seconds
         per_doc = report.passages / done_docs
         lat = time_asks(bot, qs)
+        embedded_texts += report.embedded
         results.append({"passages": report.passages, "docs": done_docs, "ingest_s": seconds, **lat})
         log(f"{report.passages} passages ({done_docs} docs): ingest {seconds:.1f}s "
             f"({report.embedded} sentences), ask p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
@@ -291,7 +318,10 @@ def main(argv: list[str] | None = None) -> int:
 
     snapshot = bot.snapshot
     sentence_texts = [s for p in snapshot.passages for s in p.sentence_texts()]
-    zb_embedded_tokens = sum(count(sentence_texts))
+    distinct = list(dict.fromkeys(sentence_texts))
+    all_sentence_tokens = sum(count(sentence_texts))
+    zb_embedded_tokens = sum(count(distinct))
+    log(f"sentences: {len(sentence_texts):,}, distinct {len(distinct):,}, embedded by the ingests {embedded_texts:,}")
     corpus_files = sorted(corpus.iterdir())
     corpus_tokens = sum(count([p.read_text(encoding="utf-8") for p in corpus_files]))
     zb_rss = peak_rss_mb()
@@ -301,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"chat server at {total_passages} passages: ready in {chat['ready_s']:.1f}s, HTTP ask p50 {chat['p50']:.0f} ms, "
         f"p95 {chat['p95']:.0f} ms, peak RSS {chat['peak_rss_mb']:,.0f} MB")  # fmt: skip
 
-    avg_sentence_tokens = zb_embedded_tokens / max(1, len(sentence_texts))
+    avg_sentence_tokens = zb_embedded_tokens / max(1, len(distinct))
+    enc = encoder_rates(lc_corpus, distinct, original_embed)
+    log(f"encoders alone: {enc}")
     flops = flops_per_token(avg_sentence_tokens)
     best_gemm = max(gemm.values())
     ceiling = best_gemm * 1e9 / flops
@@ -309,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     lc_tps = lc_corpus_tokens / lc["seconds"]
     zb_embed_tps = zb_embedded_tokens / embed_seconds
     last = results[-1]
+    # What the ingest would have cost had every sentence been embedded, at the measured embedding rate.
+    no_reuse_seconds = ingest_seconds + (all_sentence_tokens - zb_embedded_tokens) / zb_embed_tps
+    no_reuse_ratio = corpus_tokens / no_reuse_seconds / lc_tps
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -340,13 +375,21 @@ def main(argv: list[str] | None = None) -> int:
         f"| LangChain recipe (1000/200 chars) | {lc_docs} | {lc['chunks']:,} | {lc_corpus_tokens:,} | "
         f"{lc['seconds']:.1f} | {lc['chunks'] / lc['seconds']:.1f} | {lc_tps:,.0f} |",
         "",
-        f"- zonebot embeds each sentence once ({zb_embedded_tokens:,} word pieces, "
-        f"{zb_embedded_tokens / corpus_tokens:.2f}x the corpus); the recipe embeds "
+        f"- zonebot embeds each distinct sentence once: {embedded_texts:,} of {len(sentence_texts):,} sentences "
+        f"({1 - len(distinct) / len(sentence_texts):.0%} of this synthetic corpus's sentences repeat another "
+        f"verbatim; real corpora repeat less), {zb_embedded_tokens:,} word pieces = "
+        f"{zb_embedded_tokens / corpus_tokens:.2f}x the corpus (every sentence would be {all_sentence_tokens:,} = "
+        f"{all_sentence_tokens / corpus_tokens:.2f}x); the recipe embeds "
         f"{lc['embedded_tokens']:,} ({lc['embedded_tokens'] / lc_corpus_tokens:.2f}x its corpus: 200-char overlaps, "
         f"and chunks past 256 word pieces truncated, {lc['chunk_tokens'] - lc['embedded_tokens']:,} word pieces never embedded).",
         f"- zonebot's embedding step: {zb_embed_tps:,.0f} tokens/s = {zb_embed_tps / ceiling:.0%} of the ceiling; "
         f"whole ingest {zb_embedded_tokens / ingest_seconds:,.0f} embedded tokens/s = "
         f"{zb_embedded_tokens / ingest_seconds / ceiling:.0%} of the ceiling.",
+        f"- Encoders alone, same run ({enc['chunks']} recipe chunks, {enc['sentences']} zonebot sentences): torch "
+        f"fp32 on the recipe's chunks (batch 32, as HuggingFaceEmbeddings) {enc['torch_chunks']:,.0f} tokens/s; "
+        f"zonebot's {bot.embedder.backend} on its sentences {enc['zonebot_sentences']:,.0f} tokens/s = "
+        f"**{enc['zonebot_sentences'] / enc['torch_chunks']:.2f}x** per token. The rest of the ingest ratio comes "
+        f"from embedding fewer tokens (repeats) and from the two pipelines' other costs.",
         "",
         "## ask() latency (extractive answerer, hybrid retrieval, warm)",
         "",
@@ -371,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|",
         f"| ingest corpus tokens/s >= {TARGETS['ingest_ratio']:.0f}x the LangChain recipe | "
         f"{zb_tps / lc_tps:.2f}x | {verdict(zb_tps / lc_tps >= TARGETS['ingest_ratio'])} |",
+        f"| (estimate) the same, had every repeated sentence been embedded again | {no_reuse_ratio:.2f}x | "
+        f"{verdict(no_reuse_ratio >= TARGETS['ingest_ratio'])} |",
         f"| ask p95 <= {TARGETS['ask_p95_ms']:.0f} ms at {last['passages']:,} passages | {last['p95']:.0f} ms | "
         f"{verdict(last['p95'] <= TARGETS['ask_p95_ms'])} |",
         f"| chat process peak memory <= {TARGETS['peak_rss_gb']} GB | {chat['peak_rss_mb'] / 1024:.2f} GB | "
