@@ -2,7 +2,10 @@
 
 Every document is about an invented zone: the seed corpus's sentences, shuffled and
 recombined, with place names, industries and figures replaced, so no two documents
-(and few sentences) share their text. Deterministic for a given seed.
+share their text. Sentences with no name or figure to replace repeat verbatim across
+documents (52% of all sentences at 1,923 documents), far more than in a real corpus;
+benchmarks/run.py reports that share beside the ingest figures. Deterministic for a
+given seed.
 """
 
 from __future__ import annotations

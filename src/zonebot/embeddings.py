@@ -102,7 +102,7 @@ def onnx_cache_dir() -> Path:
 def _missing_package_error(exc: ImportError) -> ZoneBotError:
     return ZoneBotError(
         f"The onnx-int8 embedding backend needs the 'onnx' and 'onnxruntime' packages ({exc}). "
-        "Install them (pip install onnx onnxruntime) or unset ZONEBOT_EMBED_BACKEND (or set it to 'torch')."
+        "Install them (pip install onnx onnxruntime) or set ZONEBOT_EMBED_BACKEND=torch."
     )
 
 
@@ -233,7 +233,7 @@ def build_onnx_int8(dest: Path) -> Path:
     except Exception as exc:
         raise ZoneBotError(
             f"Could not build the onnx-int8 embedding model in {dest}: {exc!r}. "
-            "Unset ZONEBOT_EMBED_BACKEND (or set it to 'torch') to use the default backend."
+            "Set ZONEBOT_MODEL_CACHE to a writable folder, or ZONEBOT_EMBED_BACKEND=torch to use the fp32 backend."
         ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -368,7 +368,7 @@ def _load_onnx_int8() -> OnnxInt8Model:
     except Exception as exc:
         raise ZoneBotError(
             f"Could not load the onnx-int8 embedding model from {folder}: {exc!r}. Delete that folder to rebuild "
-            "it, or unset ZONEBOT_EMBED_BACKEND (or set it to 'torch')."
+            "it, or set ZONEBOT_EMBED_BACKEND=torch."
         ) from exc
 
 
