@@ -307,14 +307,17 @@ class OnnxInt8Model:
             raise _missing_package_error(exc) from exc
         self.folder = folder
         self.tokenizer = WordPieces(folder / "tokenizer.json")
+        self.session = self._new_session(ort, threads)
+        self._query_session: Any = None
+        self._dimension = int(json.loads((folder / "config.json").read_text())["hidden_size"])
+
+    def _new_session(self, ort: Any, threads: int | None) -> Any:
+        """An onnxruntime session on the export, fully graph-optimised; ``threads`` None: onnxruntime's default."""
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(folder / _ONNX_FILE), options, providers=["CPUExecutionProvider"])
-        self._options = options
-        self._query_session: Any = None
-        self._dimension = int(json.loads((folder / "config.json").read_text())["hidden_size"])
+        return ort.InferenceSession(str(self.folder / _ONNX_FILE), options, providers=["CPUExecutionProvider"])
 
     def get_embedding_dimension(self) -> int:
         return self._dimension
@@ -327,12 +330,7 @@ class OnnxInt8Model:
         if self._query_session is None:
             import onnxruntime as ort
 
-            options = ort.SessionOptions()
-            options.graph_optimization_level = self._options.graph_optimization_level
-            options.intra_op_num_threads = 1
-            self._query_session = ort.InferenceSession(
-                str(self.folder / _ONNX_FILE), options, providers=["CPUExecutionProvider"]
-            )
+            self._query_session = self._new_session(ort, threads=1)
         return self._query_session
 
     def encode(
