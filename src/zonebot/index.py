@@ -10,8 +10,9 @@ Layout under ``index/``::
 An ingest builds a complete new generation beside the current one and only then
 points ``CURRENT`` at it, so a crash at any moment leaves the previous index
 answering. Unchanged files are carried over with their vectors, and a sentence
-whose text is already indexed reuses its vector: no text is embedded twice. Sentence vectors are kept too, for the answerer; a passage's
-vector is the normalised mean of its sentences' vectors.
+whose text is already indexed reuses its vector: no text is embedded twice.
+Sentence vectors are kept too, for the answerer; a passage's vector is the
+normalised mean of its sentences' vectors.
 """
 
 from __future__ import annotations
@@ -395,12 +396,9 @@ def ingest(
                 texts[doc.source] = doc.text
         (gen_dir / "bm25").mkdir()
         # Each passage is tokenized once, for both BM25 (title + text) and the IDF table (text).
-        title_tokens: dict[str, list[str]] = {}
+        title_tokens = {t: tokenize(t) for t in dict.fromkeys(p.title for p in all_passages)}
         text_tokens = [tokenize(p.text) for p in all_passages]
-        for p in all_passages:
-            if p.title not in title_tokens:
-                title_tokens[p.title] = tokenize(p.title)
-        LexicalIndex.build_tokenized(
+        LexicalIndex.build(
             [title_tokens[p.title] + toks for p, toks in zip(all_passages, text_tokens, strict=True)]
         ).save(gen_dir / "bm25")
         _write(gen_dir / "stats.json", json.dumps(_stats(text_tokens, texts), ensure_ascii=False))

@@ -79,11 +79,7 @@ class LexicalIndex:
         self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        return cls.build_tokenized([tokenize(t) for t in texts])
-
-    @classmethod
-    def build_tokenized(cls, token_lists: list[list[str]]) -> LexicalIndex:
+    def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
         """From texts already passed through ``tokenize`` (row i = text i)."""
         import bm25s
 
