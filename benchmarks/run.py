@@ -37,15 +37,21 @@ TARGETS = {"ingest_ratio": 2.0, "ask_p95_ms": 150.0, "peak_rss_gb": 1.5}
 SENTENCES_PER_DOC = 75  # about 26 passages of at most 160 word pieces
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+def status_mb(field: str, pid: int | str = "self") -> float | None:
+    """A memory line of ``/proc/<pid>/status`` (``VmHWM``: peak, ``VmRSS``: now) in MB; None where unavailable."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    peak = status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def gemm_gflops(n: int = 1024, seconds: float = 2.0) -> dict[str, float]:
@@ -141,12 +147,14 @@ def questions(zones: list[str], n: int = 40) -> list[str]:
     return qa + generated
 
 
-def time_asks(bot, qs: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    bot.ask(qs[0])  # first question after a swap loads the new generation
+def time_asks(ask, qs: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """p50/p95 milliseconds of ``ask(q)`` over ``qs``, after one untimed warm-up call (the first
+    question after a swap loads the new generation)."""
+    ask(qs[0])
     times = []
     for q in qs:
         t0 = time.perf_counter()
-        bot.ask(q)
+        ask(q)
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     return {
@@ -221,22 +229,12 @@ def chat_process(corpus: Path, index: Path, qs: list[str]) -> dict[str, float]:
             if "event: complete" not in stream:
                 raise RuntimeError(f"/ask did not complete: {stream[:500]}")
 
-        ask_http(qs[0])
-        times = []
-        for q in qs:
-            t1 = time.perf_counter()
-            ask_http(q)
-            times.append((time.perf_counter() - t1) * 1000)
-        times.sort()
-        status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-        field = lambda name: int(next(x for x in status if x.startswith(name)).split()[1]) / 1024  # noqa: E731
+        latency = time_asks(ask_http, qs)
         return {
             "ready_s": ready,
-            "peak_rss_mb": field("VmHWM:"),
-            "rss_mb": field("VmRSS:"),
-            "p50": statistics.median(times),
-            "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-            "n": len(times),
+            "peak_rss_mb": status_mb("VmHWM", proc.pid),
+            "rss_mb": status_mb("VmRSS", proc.pid),
+            **latency,
         }
     finally:
         proc.terminate()
@@ -320,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - t0
         ingest_seconds += seconds
         per_doc = report.passages / done_docs
-        lat = time_asks(bot, qs)
+        lat = time_asks(bot.ask, qs)
         embedded_texts += report.embedded
         results.append({"passages": report.passages, "docs": done_docs, "ingest_s": seconds, **lat})
         log(f"{report.passages} passages ({done_docs} docs): ingest {seconds:.1f}s "
