@@ -151,7 +151,7 @@ _HAS_PERCENT = re.compile(r"\bper ?cent\b|%|\bpercentage\b", re.I)
 ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     # (type, question pattern, evidence pattern)
     ("percent", re.compile(r"\b(what|which) (share|percentage|proportion|fraction|part|portion)\b|\bhow much of\b|\bper ?cent", re.I), _HAS_PERCENT),
-    ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b", re.I), re.compile(r"\b(1[89]\d\d|20\d\d)\b|年")),
+    ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b", re.I), re.compile(rf"{_YEAR}|年")),
     ("time", re.compile(r"^\s*when\b|\b(what|which) (date|day|month)\b|\bby when\b|\bhow long ago\b|\bwhen (was|were|did|is|will)\b", re.I), _HAS_TIME),
     ("size", re.compile(r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint)\b|(?<![-\w])area\b(?! High)|\bsquare kilomet", re.I), _HAS_SIZE),
     ("money", re.compile(r"\bhow much (money|investment|capital)\b|\b(worth|value of the contract|investment total)\b|\bhow much\b.*\b(invest|worth|cost|fund|contract|yuan)", re.I), _HAS_MONEY),
@@ -159,15 +159,19 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
 ]  # fmt: skip
 
 
+# A size question in earnest: "Bay Area" or "sub-area of ..." match the loose "size" pattern but are names.
+_SIZE_QUESTION = re.compile(
+    r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint|square kilomet\w*)\b|"
+    r"\b(total|land|floor|what|the) area\b(?!\s+(of\s+)?(high|industr|zone|park))",
+    re.I,
+)
+
+
 def answer_type(question: str) -> tuple[str | None, re.Pattern[str] | None]:
     for name, asks, needs in ANSWER_TYPES:
         if asks.search(question):
-            if name == "size" and not re.search(
-                r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint|square kilomet\w*)\b|"
-                r"\b(total|land|floor|what|the) area\b(?!\s+(of\s+)?(high|industr|zone|park))",
-                question, re.I,
-            ):  # fmt: skip
-                continue  # "Bay Area" or "sub-area of ..." is a name, not a size question
+            if name == "size" and not _SIZE_QUESTION.search(question):
+                continue
             return name, needs
     return None, None
 
