@@ -54,6 +54,11 @@ def make_bot(tmp_path: Path):
     return factory
 
 
+def cited_sources(answer) -> set[str]:  # type: ignore[no-untyped-def]
+    """The documents an answer cites."""
+    return {c.source for c in answer.citations}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cited_sources
 from zonebot import InvalidQuestionError, ZoneBot
 from zonebot.cleaning import clean_text
 from zonebot.embeddings import MAX_SEQ_TOKENS
@@ -20,10 +21,6 @@ CHROME = [
     "Q: ", "A: ", "Government News", "City News", "[Photo", "Source: Shanghai Daily", "Home>",
     "A bird's-eye view", "A view of the zone", "Updated:2023",
 ]  # fmt: skip
-
-
-def _sources(answer) -> set[str]:  # type: ignore[no-untyped-def]
-    return {c.source for c in answer.citations}
 
 
 # -- cleaning and splitting ---------------------------------------------------------------
@@ -112,7 +109,7 @@ def test_changed_file_reembeds_only_that_file_and_deleted_file_leaves(make_bot) 
     report = b.ingest()
     assert report.removed == ["shanghai-bay-area-hightech-zone-2022.txt"] and report.embedded == 0
     answer = b.ask("How many high-tech companies does the Bay Area zone host?")
-    assert "shanghai-bay-area-hightech-zone-2022.txt" not in _sources(answer)
+    assert "shanghai-bay-area-hightech-zone-2022.txt" not in cited_sources(answer)
     assert all(p.source != "shanghai-bay-area-hightech-zone-2022.txt" for p in answer.passages)
 
 
@@ -175,15 +172,15 @@ def test_subfolders_html_and_markdown_are_ingested(make_bot) -> None:  # type: i
     assert sorted(report.added) == ["jinqiao-development-zone.txt", "jinshan-district-industrial-parks.txt",
                                     "news/caohejing.html", "news/lingang.md", "shanghai-bay-area-hightech-zone-2022.txt"]  # fmt: skip
     lingang = b.ask("How large is the Lingang Special Area?")
-    assert "873" in lingang.text and _sources(lingang) == {"news/lingang.md"}
+    assert "873" in lingang.text and cited_sources(lingang) == {"news/lingang.md"}
     assert lingang.citations[0].title == "Lingang special area expands"
     caohejing = b.ask("When was the Caohejing Hi-Tech Park founded?")
-    assert "1988" in caohejing.text and _sources(caohejing) == {"news/caohejing.html"}
+    assert "1988" in caohejing.text and cited_sources(caohejing) == {"news/caohejing.html"}
     jinqiao = b.ask("How large is the Jinqiao zone?")
     assert "20.48" in jinqiao.text and "873" not in jinqiao.text and "14.28" not in jinqiao.text
     (news / "lingang.md").unlink()
     b.ingest()
-    assert "news/lingang.md" not in _sources(b.ask("How large is the Lingang Special Area?"))
+    assert "news/lingang.md" not in cited_sources(b.ask("How large is the Lingang Special Area?"))
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -205,7 +202,7 @@ def test_answers_quote_the_sources_with_correct_citations(bot: ZoneBot, question
     assert not answer.abstained, answer.text
     for item in expected:
         assert item.lower() in answer.text.lower()
-    assert answer.citations and source in _sources(answer)
+    assert answer.citations and source in cited_sources(answer)
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(set(markers)) == [c.n for c in answer.citations]
     for c in answer.citations:
@@ -221,7 +218,7 @@ def test_follow_up_uses_the_conversation(bot: ZoneBot) -> None:
                {"role": "assistant", "content": first.text}]  # fmt: skip
     answer = bot.ask("How big is it?", history=history)
     assert not answer.abstained and "20.48" in answer.text
-    assert _sources(answer) == {"jinqiao-development-zone.txt"}
+    assert cited_sources(answer) == {"jinqiao-development-zone.txt"}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -129,8 +128,8 @@ def test_a_chat_process_on_the_default_backend_stays_small(bot, seed_dirs) -> No
         "hwm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "print(json.dumps({'text': answer.text, 'torch': 'torch' in sys.modules, 'peak_mb': hwm / 1024}))\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZONEBOT_")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True)
+    # The child inherits the environment conftest already cleared of ZONEBOT_* settings: the defaults.
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert "20.48" in result["text"]
     assert result["torch"] is False

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cited_sources
 from zonebot import ZoneBot
 from zonebot.errors import InvalidQuestionError
 from zonebot.models import IngestReport
@@ -143,10 +144,6 @@ def _reasons(report: IngestReport) -> dict[str, str]:
     return {s.source: s.reason for s in report.skipped}
 
 
-def _cited(answer) -> set[str]:  # type: ignore[no-untyped-def]
-    return {c.source for c in answer.citations}
-
-
 # -- each problem file is skipped with its reason, or read -------------------------------------------
 @pytest.mark.parametrize(
     ("source", "reason"),
@@ -243,8 +240,8 @@ def test_prompt_injection_does_not_change_answers(hostile, bot: ZoneBot, questio
     assert attacked.abstained == clean.abstained
     assert all(c.quote in attacked.text for c in clean.citations)
     seed = {"jinqiao-copy.txt" if s == "jinqiao-development-zone.txt" else s for s in SEED_DOCS}
-    assert _cited(attacked) <= seed
-    assert "injection.txt" not in _cited(attacked)
+    assert cited_sources(attacked) <= seed
+    assert "injection.txt" not in cited_sources(attacked)
     assert "pwned" not in attacked.text.lower() and "999" not in attacked.text
 
 
@@ -253,7 +250,7 @@ def test_html_page_about_another_zone_is_answered_with_its_citation(hostile) -> 
     answer = bot.ask("How large is the Lingang Special Area?")
     assert not answer.abstained, answer.text
     assert "873" in answer.text
-    assert _cited(answer) == {"lingang.html"}
+    assert cited_sources(answer) == {"lingang.html"}
     assert "Sign in" not in (bot.document_text("lingang.html") or "")
 
 
@@ -262,7 +259,7 @@ def test_markdown_story_is_answered_with_its_citation(hostile) -> None:  # type:
     answer = bot.ask("How large is the Zhangjiang Science City?")
     assert not answer.abstained, answer.text
     assert "95" in answer.text
-    assert _cited(answer) == {"news/zhangjiang.md"}
+    assert cited_sources(answer) == {"news/zhangjiang.md"}
     doc = next(d for d in bot.documents() if d["source"] == "news/zhangjiang.md")
     assert doc["title"] == "Zhangjiang Science City adds a biomedicine campus"
     assert doc["publisher"] == "Example Daily"
@@ -274,7 +271,7 @@ def test_other_zones_figures_are_never_given_for_jinqiao(hostile) -> None:  # ty
     assert "20.48" in answer.text
     for figure in ("873", "95 square", "59.9", "3.5 square", "10 square", "999", "4242"):
         assert figure not in answer.text
-    assert _cited(answer) <= {"jinqiao-copy.txt", "jinqiao-zh.txt"}
+    assert cited_sources(answer) <= {"jinqiao-copy.txt", "jinqiao-zh.txt"}
 
 
 @pytest.mark.parametrize(
@@ -310,7 +307,7 @@ def test_deleted_zone_page_is_never_cited_again(make_bot) -> None:  # type: igno
     assert report.removed == ["lingang.html"] and report.embedded == 0
     for question in ("How large is the Lingang Special Area?", "What does the Lingang Special Area focus on?"):
         answer = bot.ask(question)
-        assert "lingang.html" not in _cited(answer)
+        assert "lingang.html" not in cited_sources(answer)
         assert "873" not in answer.text
     assert all(p.source != "lingang.html" for p in bot.retrieve("Lingang Special Area 873 square kilometers", k=20))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cited_sources, free_port
 from zonebot import ZoneBot
 
 pytestmark = pytest.mark.slow
@@ -24,17 +24,11 @@ QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Chroma server on a free loopback port, stopped at the end of the module."""
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = open(data / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -75,10 +69,6 @@ def _collections(url: str) -> set[str]:
     return {c.name for c in client.list_collections()}
 
 
-def _cited(answer) -> set[str]:  # type: ignore[no-untyped-def]
-    return {c.source for c in answer.citations}
-
-
 def test_server_mode_answers_as_embedded_mode_does(chroma_url: str, bot: ZoneBot, make_bot) -> None:  # type: ignore[no-untyped-def]
     server_bot = make_bot(chroma_url=chroma_url)
     report = server_bot.ingest()
@@ -88,9 +78,9 @@ def test_server_mode_answers_as_embedded_mode_does(chroma_url: str, bot: ZoneBot
     for question in QUESTIONS:
         embedded, served = bot.ask(question), server_bot.ask(question)
         assert served.text == embedded.text, question
-        assert _cited(served) == _cited(embedded)
+        assert cited_sources(served) == cited_sources(embedded)
     size = server_bot.ask("How large is the Jinqiao zone?")
-    assert "20.48" in size.text and _cited(size) == {"jinqiao-development-zone.txt"}
+    assert "20.48" in size.text and cited_sources(size) == {"jinqiao-development-zone.txt"}
 
 
 def test_server_mode_reingest_embeds_nothing_and_a_deleted_doc_is_never_cited(chroma_url: str, make_bot) -> None:  # type: ignore[no-untyped-def]
@@ -101,11 +91,11 @@ def test_server_mode_reingest_embeds_nothing_and_a_deleted_doc_is_never_cited(ch
 
     gone = "jinshan-district-industrial-parks.txt"
     question = "Which industrial parks are in Jinshan district?"
-    assert gone in _cited(b.ask(question))
+    assert gone in cited_sources(b.ask(question))
     (b.settings.corpus_dir / gone).unlink()
     report = b.ingest()
     assert report.removed == [gone] and report.embedded == 0
-    assert gone not in _cited(b.ask(question))
+    assert gone not in cited_sources(b.ask(question))
     assert all(p.source != gone for p in b.retrieve("Jinshan district industrial parks", k=20))
     assert b.snapshot.vectors.count() == len(b.snapshot.passages)
     # Generations older than the previous one are dropped from the server too.
@@ -127,4 +117,4 @@ def test_two_app_instances_share_one_index(chroma_url: str, make_bot) -> None:  
     )
     first.ingest()
     answer = second.ask("How large is the Lingang Special Area?")  # no restart: sees the new generation
-    assert "873" in answer.text and _cited(answer) == {"lingang.md"}
+    assert "873" in answer.text and cited_sources(answer) == {"lingang.md"}
