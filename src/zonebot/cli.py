@@ -59,6 +59,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
           f"{report['retrieval']} retrieval")  # fmt: skip
     for name in METRICS:
         print(f"  {name:<22} {m[name]}")
+    if report["by_kind"]:
+        print("\nby kind:")
+        for kind, v in report["by_kind"].items():
+            print(f"  {kind:<16} {v['items']:>4} items  accuracy {v['accuracy']:<6}  false abstention {v['false_abstention']}")
     fails = failures(report)
     if fails:
         print(f"\nfailures ({len(fails)}):")

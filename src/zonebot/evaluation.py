@@ -2,7 +2,8 @@
 
 Each line: ``id``, ``question``, ``answerable``, ``must_include`` (strings, or lists of
 alternatives), ``evidence`` (verbatim strings of the source), ``source``, optional
-``history``. See the README for the format.
+``history``, ``kind`` (a label such as ``paraphrase`` or ``trap``: the report then gives accuracy per
+kind). See the README for the format.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class QAItem:
     answerable: bool
     must_include: list[str | list[str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
-    source: str | None = None
+    source: str | list[str] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    kind: str | None = None
 
 
 def normalise(text: str) -> str:
@@ -75,10 +77,14 @@ def load_qa(path: str | Path) -> list[QAItem]:
         if not isinstance(history, list) or not all(isinstance(m, dict) and "role" in m for m in history):
             raise QAFormatError(f"{path}:{no}: 'history' must be a list of {{role, content}} messages")
         items.append(QAItem(str(raw.get("id", f"line{no}")), raw["question"], raw["answerable"], must,
-                            evidence, raw.get("source"), history))  # fmt: skip
+                            evidence, raw.get("source"), history, _kind(raw.get("kind"))))  # fmt: skip
     if not items:
         raise QAFormatError(f"{path}: no QA items")
     return items
+
+
+def _kind(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value.strip() else None
 
 
 def includes(answer: str, must: Iterable[str | list[str]]) -> bool:
@@ -108,7 +114,7 @@ def score_item(item: QAItem, answer: Any, latency_ms: float) -> dict[str, Any]:
         "id": item.id, "question": item.question, "answerable": item.answerable,
         "abstained": answer.abstained, "answer": answer.text, "latency_ms": round(latency_ms, 2),
         "citations": [{"n": c.n, "source": c.source, "quote": c.quote} for c in answer.citations],
-        "expected": item.must_include, "source": item.source,
+        "expected": item.must_include, "source": item.source, "kind": item.kind,
     }  # fmt: skip
     if item.answerable:
         result["correct"] = (not answer.abstained) and includes(answer.text, item.must_include)
@@ -157,7 +163,23 @@ def evaluate(
         results.append(score_item(item, answer, (time.perf_counter() - t0) * 1000))
         if on_item:
             on_item(i + 1)
-    return {"metrics": summarise(results), "items": results, "retrieval": retrieval or bot.settings.retrieval}
+    return {"metrics": summarise(results), "by_kind": by_kind(results), "items": results,
+            "retrieval": retrieval or bot.settings.retrieval}  # fmt: skip
+
+
+def by_kind(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Accuracy per ``kind`` label (items without one are left out): items, accuracy, false abstentions."""
+    kinds = sorted({r["kind"] for r in results if r.get("kind")})
+    out: dict[str, dict[str, float]] = {}
+    for kind in kinds:
+        rs = [r for r in results if r.get("kind") == kind]
+        ans = [r for r in rs if r["answerable"]]
+        out[kind] = {
+            "items": len(rs),
+            "accuracy": round(sum(r["correct"] for r in rs) / len(rs), 4),
+            "false_abstention": round(sum(r["abstained"] for r in ans) / len(ans), 4) if ans else 0.0,
+        }
+    return out
 
 
 def failures(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -175,13 +197,17 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"## zonebot evaluation ({report['retrieval']} retrieval, {m['items']} items)", "",
              "| metric | value |", "|---|---|"]  # fmt: skip
     lines += [f"| {k} | {m[k]} |" for k in METRICS]
+    if report.get("by_kind"):
+        lines += ["", "### By kind", "", "| kind | items | accuracy | false abstention |", "|---|---|---|---|"]
+        lines += [f"| {k} | {v['items']} | {v['accuracy']} | {v['false_abstention']} |"
+                  for k, v in report["by_kind"].items()]  # fmt: skip
     fails = failures(report)
     lines += ["", f"### Failures ({len(fails)})", ""]
     if fails:
         lines += ["| id | question | expected | got |", "|---|---|---|---|"]
         for r in fails:
             got = "(abstained) " + r["answer"] if r["abstained"] else r["answer"]
-            cells = [r["id"], r["question"], _expected(r), got[:200]]
+            cells = [r["id"], r["question"], _expected(r), got[:300]]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
