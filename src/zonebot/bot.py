@@ -7,14 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .answerers import AnswerRequest, create
+from dataclasses import replace
+
+from . import decision
+from .answerers import AnswerRequest, PartEvidence, create
 from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissingError, InvalidQuestionError
-from .evidence import Evidence
+from .evidence import Scorer, WordVectors
 from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
 from .models import Answer, IngestReport, Passage
-from .retrieval import search
+from .question import Part, plan
+from .retrieval import lexicon, search, sentences
 
 Message = dict[str, Any]
 
@@ -40,7 +44,9 @@ class ZoneBot:
                                              "index_dir": index_dir or base.index_dir, **overrides})  # fmt: skip
         self.embedder = Embedder(batch_size=self.settings.batch_size, backend=self.settings.embed_backend)
         self._snapshot: Snapshot | None = None
-        self._evidence: Evidence | None = None
+        self._scorer: Scorer | None = None
+        self._decision = decision.load()
+        self._word_vectors = WordVectors(self.embedder.embed)
         self._lock = threading.Lock()
         self._answerer = create(self.settings.llm or "extractive", self.settings)
 
@@ -63,7 +69,7 @@ class ZoneBot:
             return self.ingest(wait=True, progress=progress)
         return None
 
-    def _refresh(self) -> tuple[Snapshot, Evidence]:
+    def _refresh(self) -> tuple[Snapshot, Scorer]:
         """The current generation, reloaded when another ingest has swapped in a new one."""
         name = current_generation(self.settings.index_dir)
         if name is None and self._snapshot is None and self.settings.corpus_dir.is_dir():
@@ -77,11 +83,12 @@ class ZoneBot:
                     )
                 old = self._snapshot
                 self._snapshot = open_current(self.settings.index_dir, self.embedder, self.settings.chroma_url)
-                self._evidence = Evidence(self._snapshot, self.embedder)
+                self._scorer = Scorer(self.embedder.embed, lexicon(self._snapshot), self._decision,
+                                      self._word_vectors)  # fmt: skip
                 if old is not None:
                     old.close()
-            assert self._evidence is not None
-            return self._snapshot, self._evidence
+            assert self._scorer is not None
+            return self._snapshot, self._scorer
 
     @property
     def snapshot(self) -> Snapshot:
@@ -114,26 +121,35 @@ class ZoneBot:
         return passages
 
     def _request(self, question: str, history: list[Message] | None, mode: str | None) -> AnswerRequest:
+        """question -> plan -> retrieval for each part -> evidence: everything an answerer needs."""
         question = self._check(question)
         history = [m for m in (history or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
-        snapshot, evidence = self._refresh()
-        analysis = evidence.analyse(question, history)
+        snapshot, scorer = self._refresh()
+        read = plan(question, history, scorer.lexicon)
         condense = getattr(self._answerer, "condense", None)
-        if history and condense is not None:
+        if history and condense is not None and len(read.parts) == 1:
             # An LLM answerer may rewrite a follow-up into a standalone question for retrieval.
-            analysis.standalone = condense(question, history) or analysis.standalone
-        qv = self.embedder.embed_query(analysis.standalone)
-        passages, _ = search(snapshot, self.embedder, analysis.standalone, self.settings.top_k,
-                             mode or self.settings.retrieval, query_vector=qv)  # fmt: skip
-        # Rerank: a passage is as good as its best sentence against the question.
-        candidates = evidence.candidates(analysis, passages, qv)
+            read.parts = [replace(read.parts[0], text=condense(question, history) or read.parts[0].text)]
+        evidence = [self._evidence(snapshot, scorer, part, read.history_text, mode) for part in read.parts]
+        passages: dict[str, Passage] = {}
+        for ev in evidence:
+            for p in ev.passages:
+                passages.setdefault(p.id, p)
+        return AnswerRequest(question=question, history=history, plan=read, evidence=evidence,
+                             passages=list(passages.values()), scorer=scorer)  # fmt: skip
+
+    def _evidence(self, snapshot: Snapshot, scorer: Scorer, part: Part, history: str, mode: str | None) -> PartEvidence:
+        vector = self.embedder.embed_query(part.text)
+        found, _ = search(snapshot, self.embedder, part.text, self.settings.top_k, mode or self.settings.retrieval,
+                          query_vector=vector)  # fmt: skip
+        found_sentences = sentences(snapshot, found)
+        ranked = scorer.rank(part, found_sentences, vector, history)
+        # Rerank: a passage is as good as its best sentence for the part.
         best: dict[str, float] = {}
-        for c in candidates:
-            best.setdefault(c.passage.id, c.score)
-        passages.sort(key=lambda p: -best.get(p.id, -1.0))
-        return AnswerRequest(question=question, history=history, passages=passages, evidence=evidence,
-                             analysis=analysis, query_vector=qv, search_query=analysis.standalone,
-                             candidates=candidates)  # fmt: skip
+        for s in ranked:
+            best.setdefault(s.sentence.passage.id, s.probability if s.eligible else -1 + s.probability)
+        found.sort(key=lambda p: -best.get(p.id, -2.0))
+        return PartEvidence(part, ranked, found_sentences, found)
 
     def ask(self, question: str, history: list[Message] | None = None, *, retrieval: str | None = None) -> Answer:
         """Answer ``question`` from the corpus, citing passages; ``abstained`` when they don't say."""

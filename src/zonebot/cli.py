@@ -80,6 +80,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_fit_decision(args: argparse.Namespace) -> int:
+    from .decision import FEATURES
+    from .evaluation import load_qa
+    from .fitting import fit
+
+    items = [item for path in args.qa for item in load_qa(path)]
+    bot = _bot(args)
+    bot.ensure_index(progress=_progress)
+    decision, points = fit(bot, items, args.max_false_abstention)
+    out = Path(args.out) if args.out else Path(__file__).parent / "data" / "decision.json"
+    out.write_text(json.dumps(decision.to_dict(), indent=1) + "\n", encoding="utf-8")
+    print(f"fit on {len(items)} items; wrote {out}")
+    print("\n| feature | weight |\n|---|---|")
+    for f in FEATURES:
+        print(f"| {f} | {decision.weights[f]} |")
+    print(f"| (bias) | {decision.bias} |\n\nthreshold {decision.threshold}, focus floor {decision.focus_floor}\n")
+    print("| threshold | answer accuracy | abstention accuracy | false abstention |\n|---|---|---|---|")
+    for p in points:
+        if p["focus_floor"] != decision.focus_floor:
+            continue
+        mark = " **chosen**" if p["threshold"] == decision.threshold else ""
+        print(f"| {p['threshold']}{mark} | {p['answer_accuracy']} | {p['abstention_accuracy']} | "
+              f"{p['false_abstention_rate']} |")  # fmt: skip
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui import serve
 
@@ -124,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-under", action="append", metavar="METRIC=VALUE",
                    help="exit 1 when METRIC is below VALUE (above, for latency and false_abstention_rate)")  # fmt: skip
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("fit-decision", parents=[common], help="refit the answer decision on labelled QA sets",
+                       description="Fit the logistic answer decision on QA sets and choose its threshold "
+                                   "(needs scikit-learn, in the dev extra).")  # fmt: skip
+    p.add_argument("--qa", required=True, action="append", help="QA file (JSON Lines); repeat for several")
+    p.add_argument("--out", help="where to write the decision (default: the package's data/decision.json)")
+    p.add_argument("--max-false-abstention", type=float, default=0.10,
+                   help="the threshold keeps false abstention at or below this (default 0.10)")  # fmt: skip
+    p.set_defaults(func=cmd_fit_decision)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat web UI",
                        description="Start the Gradio chat; builds the index first when missing or stale.")  # fmt: skip

@@ -1,197 +1,43 @@
-"""Question analysis and sentence-level evidence scoring, shared by all answerers.
+"""The one evidence scorer: how well a sentence answers one part of a question, or supports a claim.
 
-Three ideas keep answers honest:
+Every answerer goes through ``Scorer``: the extractive one ranks sentences for each part of
+the question, the LLM one checks each sentence of the model's reply with ``Scorer.support``.
+A sentence is scored on features of meaning and words, and a decision fit on labelled
+questions (``decision.py``) turns them into the probability that it answers:
 
-* **Answer type.** "How many", "how large", "when", "how much" and "what share"
-  questions need a sentence that states a count, a size, a time, an amount or a
-  percentage. No such sentence, no answer.
-* **Named subject.** Names in the question (zones, parks, districts, people) must
-  be spoken of by the evidence: the sentence, its passage or its document's title.
-  A figure stated for one zone is never given for another.
-* **Support.** A sentence answers when its meaning (embedding similarity) and its
-  words (IDF-weighted coverage of the question's words) are close enough.
+* ``dense``: cosine similarity of the sentence's and the ask's embeddings;
+* ``lexical``: IDF-weighted share of the ask's words the sentence uses;
+* ``soft`` and ``key``: the same share, with each word credited by its nearest word in the
+  sentence (cosine of the model's word embeddings: "workers" meets "employees"); ``key``
+  leaves out the subject's names;
+* ``key_min``: how well the least-covered of those words is met (every asked thing must be there);
+* ``focus``: the same for what a count or share counts; ``typed`` and ``shape``: it states the
+  kind of fact asked, in the expected form; ``rank``: the passage's retrieval rank.
+
+Three checks are logic, not weights, and keep answers honest:
+
+* **Named subject**: the names the ask is about must be spoken of by the sentence's passage or
+  document; a figure stated for one zone is never given for another.
+* **Time**: an ask about a year (or "last year", resolved against each document's date) needs
+  a sentence about that year; a figure is never given for another year.
+* **Kind**: "how many", "how large", "when", "how much", "what share" need a sentence that
+  states a count, size, date, amount or share. Text addressed to an AI is never evidence.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from .embeddings import Embedder
-from .index import Snapshot
-from .lexical import STOPWORDS, tokenize
-from .models import Passage
-
-# Words that name a kind of place, not a particular one: they do not identify a subject.
-GENERIC_NAMES = frozenset(
-    [
-        "shanghai",
-        "china",
-        "chinese",
-        "zone",
-        "zones",
-        "park",
-        "parks",
-        "district",
-        "districts",
-        "industrial",
-        "industry",
-        "industries",
-        "development",
-        "economic",
-        "technological",
-        "technology",
-        "high-tech",
-        "hi-tech",
-        "tech",
-        "high",
-        "area",
-        "areas",
-        "new",
-        "city",
-        "national",
-        "municipal",
-        "government",
-        "pilot",
-        "free",
-        "trade",
-        "english",
-        "province",
-        "state",
-        "council",
-        "region",
-        "regional",
-        "east",
-        "west",
-        "north",
-        "south",
-        "southern",
-        "northern",
-        "eastern",
-        "western",
-        "sub-area",
-        "road",
-        "roads",
-        "street",
-        "avenue",
-        "people",
-    ]
-)
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "tell",
-        "list",
-        "name",
-        "give",
-        "please",
-        "in",
-        "on",
-        "at",
-        "for",
-        "of",
-        "and",
-        "the",
-        "a",
-        "an",
-    ]
-)
-_PRONOUNS = re.compile(r"\b(it|its|it's|they|them|their|there|this|that|these|those|he|she|his|her|him)\b", re.I)
-
-_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)"
-_HAS_NUMBER = re.compile(rf"\d|\b{_NUMBER_WORDS}\b", re.I)
-_HAS_SIZE = re.compile(
-    r"\d[\d,.]*\s*(?:million\s+|thousand\s+)?(?:square\s+(?:kilomet|met|mile)\w*|sq\.?\s*(?:km|m|mi)\b|km2|km²|hectares?|"
-    r"acres?|mu\b)|平方|公顷|亩",
-    re.I,
-)
-# General English ways of stating a place's size, a precise date, or a list.
-_STATES_AREA = re.compile(r"\b(covers?|covering|spans?|total area|area of|stretch(es|ing)?)\b", re.I)
-_YEAR = r"\b(1[89]\d\d|20\d\d)\b"
-_MONTH = r"january|february|march|april|may|june|july|august|september|october|november|december"
-_PRECISE_DATE = re.compile(rf"{_YEAR}|\b({_MONTH})\b", re.I)
-_LIST_SHAPE = re.compile(r"[:：][^;；]+[;；][^;；]+[;；]|(?:,[^,]+){2,}")
-_LIST_QUESTION = re.compile(
-    r"\b(which|what) (\w+ ){0,3}(parks|zones|industries|industrial|types|sectors|companies|areas|fields|products|"
-    r"segments|clusters|roads|districts|enterprises|elements|requirements|facilities)\b|\blist\b|\bname (the|all)\b|"
-    r"\bwhat are\b",
-    re.I,
-)
-_HAS_TIME = re.compile(
-    rf"{_YEAR}|\b({_MONTH}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last year|"
-    r"this year)\b|年",
-    re.I,
-)
-_HAS_MONEY = re.compile(r"\b(yuan|rmb|dollars?|us\$|usd|euros?)\b|\$|元", re.I)
-_HAS_PERCENT = re.compile(r"\bper ?cent\b|%|\bpercentage\b", re.I)
-
-ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
-    # (type, question pattern, evidence pattern)
-    ("percent", re.compile(r"\b(what|which) (share|percentage|proportion|fraction|part|portion)\b|\bhow much of\b|\bper ?cent", re.I), _HAS_PERCENT),
-    ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b", re.I), re.compile(rf"{_YEAR}|年")),
-    ("time", re.compile(r"^\s*when\b|\b(what|which) (date|day|month)\b|\bby when\b|\bhow long ago\b|\bwhen (was|were|did|is|will)\b", re.I), _HAS_TIME),
-    ("size", re.compile(r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint)\b|(?<![-\w])area\b(?! High)|\bsquare kilomet", re.I), _HAS_SIZE),
-    ("money", re.compile(r"\bhow much (money|investment|capital)\b|\b(worth|value of the contract|investment total)\b|\bhow much\b.*\b(invest|worth|cost|fund|contract|yuan)", re.I), _HAS_MONEY),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow much\b", re.I), _HAS_NUMBER),
-]  # fmt: skip
-
-
-# A size question in earnest: "Bay Area" or "sub-area of ..." match the loose "size" pattern but are names.
-_SIZE_QUESTION = re.compile(
-    r"\bhow (large|big|much land|much area|wide)\b|\b(size|acreage|footprint|square kilomet\w*)\b|"
-    r"\b(total|land|floor|what|the) area\b(?!\s+(of\s+)?(high|industr|zone|park))",
-    re.I,
-)
-
-
-def answer_type(question: str) -> tuple[str | None, re.Pattern[str] | None]:
-    for name, asks, needs in ANSWER_TYPES:
-        if asks.search(question):
-            if name == "size" and not _SIZE_QUESTION.search(question):
-                continue
-            return name, needs
-    return None, None
-
-
-# Words that only say which kind of fact is asked for; the answer type check covers them.
-_TYPE_WORDS = re.compile(
-    r"\bhow (large|big|many|much|wide|long)\b|\b(size|when|what year|which year|percentage|proportion|share)\b", re.I
-)
-# The thing a count, share or amount question asks about: "how many <high-tech companies>".
-_FOCUS = re.compile(
-    r"\b(?:how many|how much|number of|(?:what|which) (?:share|percentage|proportion|fraction|part) of)\s+(.{3,60}?)"
-    r"(?=\s+(?:is|are|was|were|do|does|did|has|have|had|will|can|could|comes?|came|in|at|on|located|based|per)\b|[?,]|$)",
-    re.I,
-)
-# "Who is the deputy director of ...": the role must be in the answer.
-_ROLE = re.compile(
-    r"\bwho (?:is|was|are|were) (?:the |its |their |his |her )(.{3,40}?)(?=\s+(?:of|in|at|for)\b|[?,]|$)", re.I
-)
-_CAPITALISED_RUN = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+)?[A-Z][\w'’-]*)*")
-
+from . import facts
+from .decision import FEATURES, Decision
+from .lexical import STOPWORDS, stem
+from .lexicon import Lexicon, words
+from .models import Sentence
+from .question import Part, asked_words
 
 #: Text addressed to an AI ("ignore previous instructions ...") is never evidence.
 INSTRUCTION = re.compile(
@@ -200,178 +46,168 @@ INSTRUCTION = re.compile(
     r"|\b(ai|llm|assistant|chatbot|language model)s?\b[^.]{0,30}\b(must|should|shall) (say|answer|reply|respond|state)",
     re.I,
 )
-_ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|company|committee))\b", re.I)
+#: A sentence that names its subject only in the sentence before: "It covers ...", "The zone is ...".
+ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|town|company|committee))\b", re.I)
 
-
-def _plain(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
-
-
-@dataclass
-class Candidate:
-    """A sentence of a retrieved passage, scored against the question."""
-
-    passage: Passage
-    rank: int  #: the passage's retrieval rank
-    index: int  #: sentence number inside the passage
-    text: str
-    start: int  #: offset inside the passage text
-    dense: float = 0.0
-    lexical: float = 0.0
-    key: float = 0.0  #: coverage of the question's non-name words
-    typed: bool = True  #: states the kind of fact the question asks for
-    names_ok: bool = True  #: the question's named subjects are spoken of here
-    history: float = 0.0
-    shape: bool = False  #: states the fact in the expected form (an area, a precise date, a list)
-    score: float = 0.0
-    missing: list[str] = field(default_factory=list)
+Encode = Callable[[list[str]], np.ndarray]
 
 
 @dataclass
-class Question:
-    text: str  #: as asked
-    standalone: str  #: with the conversation's subject added for follow-ups
-    names: list[str]  #: subject words that the evidence must speak of
-    kind: str | None
-    needs: re.Pattern[str] | None
-    follow_up: bool
-    history_text: str = ""
-    unknown_names: list[str] = field(default_factory=list)
-    name_tokens: set[str] = field(default_factory=set)  #: tokens of name phrases ("Bay Area High-tech ...")
-    wants_list: bool = False  #: "which parks ...", "what are the ..."
-    focus: list[str] = field(default_factory=list)  #: what a count/share/amount question counts
+class Scored:
+    """A sentence scored against one ask."""
+
+    sentence: Sentence
+    probability: float
+    features: dict[str, float] = field(default_factory=dict)
+    names_ok: bool = True  #: the ask's subject names are spoken of here
+    time_ok: bool = True  #: about the year asked, if one is
+    typed: bool = True  #: states the kind of fact asked
+    missing: list[str] = field(default_factory=list)  #: names not spoken of
+
+    @property
+    def eligible(self) -> bool:
+        return self.names_ok and self.time_ok and self.typed
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text
 
 
-class Evidence:
-    """Scores sentences of one snapshot against questions."""
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that carry meaning (no stop words), in order, once each."""
+    out = [w.lower().removesuffix("'s") for w in words(text)]
+    return list(dict.fromkeys(w for w in out if w not in STOPWORDS and len(w) > 1))
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder) -> None:
-        self.snapshot = snapshot
-        self.embedder = embedder
 
-    # -- question analysis --------------------------------------------------------------
-    def names_in(self, text: str) -> tuple[list[str], list[str]]:
-        """Known names (corpus names) and unknown capitalised words in ``text``."""
-        known, unknown = [], []
-        words = re.findall(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Z]", text)
-        for i, raw in enumerate(words):
-            word = raw.lower().removesuffix("'s").removesuffix("’s")
-            if word in GENERIC_NAMES or word in STOPWORDS or word in _QUESTION_WORDS:
-                continue
-            if word in self.snapshot.names:
-                known += [] if word in known else [word]
-            elif (
-                raw[0].isupper()
-                and i > 0
-                and not raw.isupper()
-                and not all(t in self.snapshot.idf for t in tokenize(word))
-            ):
-                # A capitalised word the corpus never uses: a subject it does not cover.
-                # (An all-capitals word is usually an abbreviation of a name the text spells out.)
-                unknown += [] if word in unknown else [word]
-        return known, unknown
+class WordVectors:
+    """Embeddings of single words, computed once per word and kept."""
 
-    def analyse(self, question: str, history: list[dict[str, Any]]) -> Question:
-        names, unknown = self.names_in(question)
-        kind, needs = answer_type(question)
-        users = [str(m.get("content", "")) for m in history if m.get("role") == "user"]
-        assistants = [_plain(str(m.get("content", ""))) for m in history if m.get("role") == "assistant"]
-        follow_up = bool(history) and (not names or bool(_PRONOUNS.search(question))) and not unknown
-        standalone, history_text = question, ""
-        if follow_up:
-            carried: list[str] = []
-            for text in reversed(users[-3:]):
-                found, _ = self.names_in(text)
-                if found:
-                    carried = found
-                    break
-            if not carried and assistants:
-                carried, _ = self.names_in(assistants[-1])
-            names = names + [n for n in carried if n not in names]
-            context = " ".join(users[-1:])
-            standalone = f"{question} ({context})" if context else question
-            history_text = " ".join(users[-1:] + assistants[-1:])
-        name_tokens = {t for run in _CAPITALISED_RUN.findall(question) for t in tokenize(run)}
-        name_tokens |= {t for n in names for t in tokenize(n)}
-        focus: list[str] = []
-        m = _FOCUS.search(question) or _ROLE.search(question)
-        if m:
-            focus = [t for t in tokenize(m.group(1)) if t not in name_tokens]
-            specific = [t for t in focus if t not in GENERIC_NAMES]
-            focus = specific or focus
-            if not focus and kind == "count":  # "how many of them are foreign-owned?"
-                focus = [t for t in tokenize(_TYPE_WORDS.sub(" ", question)) if t not in name_tokens]
-        return Question(question, standalone, names, kind, needs, follow_up, history_text, unknown,
-                        name_tokens=name_tokens, focus=focus,
-                        wants_list=bool(_LIST_QUESTION.search(question)))  # fmt: skip
+    def __init__(self, encode: Encode) -> None:
+        self._encode = encode
+        self._cache: dict[str, np.ndarray] = {}
 
-    # -- scoring ------------------------------------------------------------------------
-    def _idf(self, token: str) -> float:
-        return self.snapshot.idf.get(token, self.snapshot.default_idf)
+    def matrix(self, ws: list[str]) -> np.ndarray:
+        new = [w for w in dict.fromkeys(ws) if w not in self._cache]
+        if new:
+            for w, v in zip(new, self._encode(new), strict=True):
+                self._cache[w] = np.asarray(v, dtype=np.float32)
+        if not ws:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._cache[w] for w in ws])
 
-    def candidates(self, q: Question, passages: list[Passage], query_vector: np.ndarray) -> list[Candidate]:
-        """Every sentence of ``passages``, scored, best first."""
-        name_stems = q.name_tokens
-        asked = _TYPE_WORDS.sub(" ", q.text) if q.kind else q.text
-        q_tokens = list(dict.fromkeys(tokenize(asked)))
-        if q.follow_up:
-            q_tokens += [t for t in name_stems if t not in q_tokens]
-        key_tokens = [t for t in q_tokens if t not in name_stems]
-        total = sum(self._idf(t) for t in q_tokens) or 1.0
-        key_total = sum(self._idf(t) for t in key_tokens)
-        hist_tokens = set(tokenize(q.history_text)) if q.history_text else set()
-        out: list[Candidate] = []
-        for rank, p in enumerate(passages):
-            row = self.snapshot.row_of.get(p.id)
-            if row is None:
-                continue
-            vecs = np.asarray(self.snapshot.sentence_vectors[self.snapshot.sentence_rows(row)], dtype=np.float32)
-            sims = vecs @ query_vector
-            context = f"{p.title}\n{p.text}".lower()
-            doc_names = {n for n in q.names if p.source in self.snapshot.names.get(n, ())}
-            prev_toks: set[str] = set()
-            for i, (a, b) in enumerate(p.sentences):
-                text = p.text[a:b]
-                toks = set(tokenize(text))
-                own_toks = toks
-                dense = float(sims[i])
-                if _ANAPHOR.match(text) and i > 0:
-                    # "It covers 20.48 square kilometers": the subject is named in the sentence before.
-                    toks = toks | prev_toks
-                    dense = max(dense, (dense + float(sims[i - 1])) / 2)
-                prev_toks = own_toks
-                c = Candidate(p, rank, i, text, a, dense=dense)
-                c.shape = (
-                    (q.kind == "size" and bool(_STATES_AREA.search(text)))
-                    or (q.kind in ("time", "year") and bool(_PRECISE_DATE.search(text)))
-                    or (q.wants_list and bool(_LIST_SHAPE.search(text)))
-                )
-                c.lexical = sum(self._idf(t) for t in q_tokens if t in toks) / total
-                c.key = sum(self._idf(t) for t in key_tokens if t in toks) / key_total if key_total else 1.0
-                c.typed = q.needs is None or bool(q.needs.search(text))
-                if q.focus and (c.typed or q.kind is None):
-                    # "How many high-tech companies": the sentence must speak of what is counted.
-                    c.typed = sum(t in toks for t in q.focus) * 2 >= len(q.focus)
-                c.missing = [n for n in q.names if n not in doc_names and not re.search(rf"\b{re.escape(n)}", context)]
-                c.names_ok = not c.missing and not q.unknown_names
-                if hist_tokens:
-                    c.history = len(toks & hist_tokens) / max(1, len(toks))
-                c.score = self.score(c, q)
-                if not INSTRUCTION.search(text):
-                    out.append(c)
-        out.sort(key=lambda c: -c.score)
+
+class Scorer:
+    """Scores sentences against asks and claims with one set of features and one decision."""
+
+    def __init__(self, encode: Encode, lexicon: Lexicon, decision: Decision,
+                 word_vectors: WordVectors | None = None) -> None:  # fmt: skip
+        self.encode = encode
+        self.lexicon = lexicon
+        self.decision = decision
+        self.word_vectors = word_vectors or WordVectors(encode)
+
+    def accepts(self, s: Scored) -> bool:
+        return s.eligible and s.probability >= self.decision.threshold
+
+    def rank(self, part: Part, sentences: list[Sentence], vector: np.ndarray, history: str = "") -> list[Scored]:
+        """Every sentence scored for ``part``, those that pass the checks first, best first."""
+        out = [self._score(part, s, vector, _lead(s, sentences), history) for s in sentences
+               if not INSTRUCTION.search(s.text)]  # fmt: skip
+        out.sort(key=lambda s: (not s.eligible, -s.probability))
         return out
 
-    @staticmethod
-    def score(c: Candidate, q: Question) -> float:
-        s = 0.55 * c.dense + 0.25 * c.lexical + 0.2 * c.key
-        if q.kind:
-            s += 0.08 if c.typed else -0.25
-        if c.shape:
-            s += 0.06
-        if c.key < 0.1 and not (q.kind and c.typed):
-            s -= 0.12  # none of what the question asks about (beyond its names) is in the sentence
-        if q.follow_up:
-            s += 0.1 * c.history
-        s -= 0.004 * c.rank  # a small prior for the retriever's order
-        return s
+    def support(self, claims: list[str], parts: list[Part], sentences: list[Sentence]) -> list[list[Scored]]:
+        """For each claim (with its ``Part`` reading), the sentences that support it, best first.
+
+        Every number a claim states must be in the supporting sentence."""
+        vectors = self.encode(claims) if claims else np.zeros((0, 1))
+        out: list[list[Scored]] = []
+        for claim, part, vector in zip(claims, parts, vectors, strict=True):
+            ranked = self.rank(part, sentences, vector)
+            numbers = facts.numbers(claim)
+            out.append([s for s in ranked if self.accepts(s) and numbers <= facts.numbers(s.text)])
+        return out
+
+    # -- features -----------------------------------------------------------------------
+    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, history: str) -> Scored:
+        text = s.text
+        dense = float(s.vector @ vector)
+        sentence_words = content_words(text)
+        if lead is not None:  # "It covers 20.48 square kilometers": the subject is in the sentence before
+            dense = max(dense, (dense + float(lead.vector @ vector)) / 2)
+            sentence_words += [w for w in content_words(lead.text) if w not in sentence_words]
+        feats = self._coverage(part, sentence_words)
+        feats["dense"] = dense
+        feats["typed"] = float(any(facts.states(k, text) for k in (part.kind, *part.also)))
+        feats["shape"] = float(facts.in_form(part.kind, part.wants_list, text))
+        feats["rank"] = float(s.rank)
+        feats["history"] = _overlap(history, sentence_words) if history else 0.0
+        missing = self._missing_names(part, s)
+        scored = Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
+                        time_ok=_time_ok(part, s, lead), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
+        return scored
+
+    def _coverage(self, part: Part, sentence_words: list[str]) -> dict[str, float]:
+        asked = content_words(asked_words(part))
+        names = set(part.names)
+        if not asked:
+            return {"lexical": 0.0, "soft": 0.0, "key": 1.0, "key_min": 1.0, "focus": 1.0, "focus_min": 1.0}
+        stems = {stem(w) for w in sentence_words}
+        exact = np.array([float(stem(w) in stems) for w in asked])
+        if sentence_words:
+            sims = self.word_vectors.matrix(asked) @ self.word_vectors.matrix(sentence_words).T
+            soft = np.maximum(exact, sims.max(axis=1))
+        else:
+            soft = exact
+        weight = np.array([self.lexicon.weight(stem(w)) for w in asked])
+        named = names | set(part.name_words)
+        is_key = np.array([w not in named and not self.lexicon.is_subject(w) for w in asked])
+        focus = np.array([stem(w) in part.focus or w in part.focus for w in asked])
+        return {
+            "lexical": _share(exact, weight),
+            "soft": _share(soft, weight),
+            "key": _share(soft[is_key], weight[is_key]) if is_key.any() else 1.0,
+            "key_min": float(soft[is_key].min()) if is_key.any() else 1.0,
+            "focus": float(soft[focus].mean()) if focus.any() else 1.0,
+            "focus_min": float(soft[focus].min()) if focus.any() else 1.0,
+        }
+
+    def _missing_names(self, part: Part, s: Sentence) -> list[str]:
+        p = s.passage
+        context = f"{p.title}\n{p.text}".lower()
+        return [n for n in part.names
+                if p.source not in self.lexicon.documents_naming(n) and not re.search(rf"\b{re.escape(n)}", context)]  # fmt: skip
+
+
+def _share(values: np.ndarray, weight: np.ndarray) -> float:
+    total = float(weight.sum())
+    return float((values * weight).sum() / total) if total else 0.0
+
+
+def _overlap(history: str, sentence_words: list[str]) -> float:
+    said = {stem(w) for w in content_words(history)}
+    return sum(stem(w) in said for w in sentence_words) / max(1, len(sentence_words))
+
+
+def _lead(s: Sentence, sentences: list[Sentence]) -> Sentence | None:
+    """The sentence before ``s`` in its passage, when ``s`` names its subject only there."""
+    if s.index == 0 or not ANAPHOR.match(s.text):
+        return None
+    return next((x for x in sentences if x.passage.id == s.passage.id and x.index == s.index - 1), None)
+
+
+def _time_ok(part: Part, s: Sentence, lead: Sentence | None) -> bool:
+    """The sentence is about a year the part asks about (numbers asked, or relative to the document's date)."""
+    base = facts.doc_year(s.passage.date)
+    asked = set(part.years) | ({base + r for r in part.relative} if base is not None else set())
+    if not asked:
+        return True
+    said = facts.sentence_years(s.text, s.passage.date)
+    if lead is not None:
+        said |= facts.sentence_years(lead.text, s.passage.date)
+    if said:
+        return bool(said & asked)
+    return base in asked  # an undated statement in an article speaks of the article's year
+
+
+__all__ = ["FEATURES", "INSTRUCTION", "Scored", "Scorer", "WordVectors", "content_words"]

@@ -26,7 +26,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -163,6 +163,13 @@ class Snapshot:
                 if rec["source"] == source:
                     return str(rec["text"])
         return None
+
+    def document_texts(self) -> Iterator[tuple[str, str]]:
+        """``(source, cleaned text)`` of every document of this generation."""
+        with open(self.dir / "docs.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                yield str(rec["source"]), str(rec["text"])
 
     def close(self) -> None:
         self.vectors.close()

@@ -40,6 +40,22 @@ class Passage:
 
 
 @dataclass
+class Sentence:
+    """A sentence of a retrieved passage, as evidence: where it stands and what it means."""
+
+    passage: Passage
+    index: int  #: sentence number inside the passage
+    start: int  #: offsets inside the passage text
+    end: int
+    rank: int  #: the passage's retrieval rank (0 is best)
+    vector: Any = None  #: its embedding (unit length)
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+
+@dataclass
 class Citation:
     """A numbered citation: the verbatim quote and the passage it comes from."""
 
@@ -71,6 +87,8 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     question: str = ""
     search_query: str = ""
+    #: How the question was read, when it was not as written ("Read 'Jinqioa' as 'Jinqiao'").
+    reading: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank.
+
+This is the only place the question path reads the index: passages come out as ``Passage`` s,
+their sentences as ``Sentence`` s with their vectors, and the corpus's words as a ``Lexicon``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import numpy as np
 
 from .embeddings import Embedder
 from .index import Snapshot
-from .models import Passage
+from .lexicon import Lexicon
+from .models import Passage, Sentence
 
 RRF_K = 60
 MODES = ("hybrid", "dense", "bm25")
@@ -36,3 +41,24 @@ def search(
     # Scale so that a passage ranked first by both rankings scores 1.0.
     top = (2.0 if mode == "hybrid" else 1.0) / (RRF_K + 1)
     return [replace(snapshot.passages[row], score=round(score / top, 4)) for row, score in best], qv
+
+
+def sentences(snapshot: Snapshot, passages: list[Passage]) -> list[Sentence]:
+    """Every sentence of ``passages`` as evidence, with its stored vector, in reading order."""
+    out: list[Sentence] = []
+    for rank, p in enumerate(passages):
+        row = snapshot.row_of.get(p.id)
+        if row is None or not p.sentences:
+            continue
+        vectors = np.asarray(snapshot.sentence_vectors[snapshot.sentence_rows(row)], dtype=np.float32)
+        out += [Sentence(p, i, a, b, rank, vectors[i]) for i, (a, b) in enumerate(p.sentences)]
+    return out
+
+
+def lexicon(snapshot: Snapshot) -> Lexicon:
+    """The corpus's words and names, read from the generation's document texts."""
+    docs = snapshot.docs
+    return Lexicon.build(
+        ((source, str(docs.get(source, {}).get("title", source)), text) for source, text in snapshot.document_texts()),
+        snapshot.idf, snapshot.default_idf,
+    )  # fmt: skip

@@ -4,6 +4,6 @@ Every answerer implements ``Answerer`` and registers under a name with
 ``register``; the extractive default registers exactly like the LLM ones.
 """
 
-from .base import Answerer, AnswerRequest, available, create, register
+from .base import Answerer, AnswerRequest, PartEvidence, available, create, register
 
-__all__ = ["Answerer", "AnswerRequest", "available", "create", "register"]
+__all__ = ["AnswerRequest", "Answerer", "PartEvidence", "available", "create", "register"]

@@ -6,32 +6,52 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..models import Answer, Passage
+from ..models import Answer, Passage, Sentence
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..config import Settings
-    from ..evidence import Candidate, Evidence, Question
+    from ..evidence import Scored, Scorer
+    from ..question import Part, QuestionPlan
 
 Message = dict[str, Any]
 
 
 @dataclass
+class PartEvidence:
+    """What retrieval found for one part of the question, scored."""
+
+    part: Part
+    ranked: list[Scored]  #: every sentence found, scored for the part; those that pass the checks first
+    sentences: list[Sentence]  #: the same sentences in reading order
+    passages: list[Passage]  #: the passages found, best first
+
+
+@dataclass
 class AnswerRequest:
-    """Everything an answerer gets: the question, the conversation and the evidence."""
+    """Everything an answerer gets: domain types only, never the index."""
 
     question: str
     history: list[Message]
-    passages: list[Passage]
-    evidence: Evidence
-    analysis: Question
-    query_vector: np.ndarray
-    search_query: str = ""
-    #: Every sentence of ``passages`` scored against the question, best first.
-    candidates: list[Candidate] = field(default_factory=list)
+    plan: QuestionPlan
+    evidence: list[PartEvidence]
+    passages: list[Passage]  #: every part's passages, best first, once each
+    scorer: Scorer
     #: The final answer, set by ``Answerer.stream`` once it has composed it.
     result: Answer | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def search_query(self) -> str:
+        return self.plan.search_query
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """Every sentence found for any part, once each."""
+        seen: dict[tuple[str, int], Sentence] = {}
+        for ev in self.evidence:
+            for s in ev.sentences:
+                seen.setdefault((s.passage.id, s.index), s)
+        return list(seen.values())
 
 
 class Answerer(Protocol):

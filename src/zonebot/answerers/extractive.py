@@ -1,57 +1,47 @@
 """The default answerer: sentences quoted verbatim from the passages, each cited.
 
-No language model: the answer is the best-supported sentences themselves, so every
-statement is the source's own words and carries the marker of the passage it
-comes from. When no sentence clears the support bar, or none speaks of the
-question's subject, it abstains and says so.
+No language model: for each part of the question the sentences the evidence scorer accepts
+are quoted, led by the direct answer (the figure, the date, "Yes" or "No") when the question
+asks for one. A part the sources do not answer is named as such; when no part is answered,
+it abstains and says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..citations import Citations
 from ..config import Settings
-from ..evidence import Candidate, Question
-from ..models import Answer, Citation
-from .base import AnswerRequest, register
-
-#: A sentence must score at least this to be given as an answer.
-THRESHOLD = 0.40
-#: Further sentences are added while they score within this of the best.
-MARGIN = 0.06
+from ..evidence import Scored
+from ..models import Answer
+from . import compose
+from .base import AnswerRequest, PartEvidence, register
 
 
-def abstention(req: AnswerRequest, q: Question, best: Candidate | None) -> Answer:
-    titles = list(dict.fromkeys(p.title for p in req.passages[:3]))
-    if q.unknown_names:
-        text = f"The sources don't cover {', '.join(n.title() for n in q.unknown_names)}."
-    elif best is not None and best.missing and best.score >= THRESHOLD:
-        text = (
-            f"The sources don't say this about {', '.join(n.title() for n in best.missing)}; "
-            "the closest statements they hold are about something else."
-        )
-    else:
-        text = "The sources don't cover this question."
-    if titles:
-        text += " The closest passages are from: " + "; ".join(titles) + "."
-    return Answer(text=text, abstained=True, passages=req.passages, question=req.question,
-                  search_query=req.search_query)  # fmt: skip
+def select(ev: PartEvidence, accepts) -> list[Scored]:  # type: ignore[no-untyped-def]
+    """The sentences that answer one part: the best accepted one, and for lists or open questions a
+    few more from the same document (never another document's, which would be padding)."""
+    accepted = [s for s in ev.ranked if accepts(s)]
+    if not accepted:
+        return []
+    best = accepted[0]
+    limit = 4 if ev.part.wants_list else (1 if ev.part.kind else 2)
+    chosen = [best]
+    for s in accepted[1:]:
+        if len(chosen) >= limit:
+            break
+        if s.sentence.passage.source == best.sentence.passage.source and s.text not in {c.text for c in chosen}:
+            chosen.append(s)
+    if best.text.rstrip().endswith((":", "：")):  # "... three types:" is answered by what follows
+        following = [s for s in ev.ranked if s.sentence.passage.id == best.sentence.passage.id
+                     and best.sentence.index < s.sentence.index <= best.sentence.index + 3]  # fmt: skip
+        chosen += sorted((s for s in following if s not in chosen), key=lambda s: s.sentence.index)
+    return chosen
 
 
-def compose(chosen: list[Candidate], req: AnswerRequest) -> Answer:
-    """Number the chosen sentences in reading order and build the cited answer."""
-    chosen = sorted(chosen, key=lambda c: (c.rank, c.index))
-    citations, parts = [], []
-    for n, c in enumerate(chosen, 1):
-        p = c.passage
-        citations.append(
-            Citation(n=n, source=p.source, title=p.title, quote=c.text, passage=p.text, passage_id=p.id,
-                     score=round(c.score, 4), quote_start=c.start, publisher=p.publisher, date=p.date,
-                     url=p.url, doc_start=p.start, ordinal=p.ordinal)
-        )  # fmt: skip
-        parts.append(f"{c.text} [{n}]")
-    return Answer(text=" ".join(parts), abstained=False, citations=citations, passages=req.passages,
-                  question=req.question, search_query=req.search_query)  # fmt: skip
+def polar_choice(ev: PartEvidence, threshold: float) -> Scored | None:
+    """For a yes/no part: the sentence that decides it, whose year may differ from the one asked."""
+    return next((s for s in ev.ranked if s.names_ok and s.probability >= threshold), None)
 
 
 class ExtractiveAnswerer:
@@ -60,35 +50,52 @@ class ExtractiveAnswerer:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
 
-    def select(self, req: AnswerRequest) -> tuple[list[Candidate], Candidate | None]:
-        """The sentences that answer, and the best sentence overall (for the abstention note)."""
-        q = req.analysis
-        cands = req.candidates or req.evidence.candidates(q, req.passages, req.query_vector)
-        eligible = [c for c in cands if c.names_ok and c.typed]
-        best_any = cands[0] if cands else None
-        if not eligible or eligible[0].score < THRESHOLD:
-            return [], best_any
-        best = eligible[0]
-        limit = 4 if q.wants_list else 2
-        chosen = [best]
-        for c in eligible[1:]:
-            if len(chosen) >= limit:
-                break
-            if c.score >= max(THRESHOLD, best.score - MARGIN) and c.text not in {x.text for x in chosen}:
-                chosen.append(c)
-        # A sentence that announces a list ("... three types:") is answered by what follows it.
-        if best.text.rstrip().endswith((":", "：")):
-            following = [c for c in cands if c.passage.id == best.passage.id and c.index > best.index]
-            for c in sorted(following, key=lambda c: c.index)[:3]:
-                if c not in chosen:
-                    chosen.append(c)
-        return chosen, best_any
-
     def answer(self, req: AnswerRequest) -> Answer:
-        chosen, best_any = self.select(req)
+        refused = compose.refusal(req)
+        if refused is not None:
+            return refused
+        book = Citations()
+        lines: list[str] = []
+        leads = []
+        missing: list[str] = []
+        for ev in req.evidence:
+            line, lead = self._part(ev, req, book)
+            if line is None:
+                missing.append(ev.part.text)
+            else:
+                lines.append(line)
+                leads.append((ev.part, lead))
+        if not lines:
+            return compose.abstention(req)
+        return self._finish(req, lines, leads, missing, book)
+
+    def _part(self, ev: PartEvidence, req: AnswerRequest, book: Citations) -> tuple[str | None, str | None]:
+        """One part's text (lead, then quotes) and its direct answer, or ``(None, None)``."""
+        if ev.part.polar:
+            best = polar_choice(ev, req.scorer.decision.threshold)
+            said = compose.verdict(ev.part, best) if best is not None else None
+            if best is None or said is None:
+                return None, None
+            return f"{said}: {compose.quote(best, ev.sentences, book, req.scorer.lexicon)}", said
+        chosen = select(ev, req.scorer.accepts)
         if not chosen:
-            return abstention(req, req.analysis, best_any)
-        return compose(chosen, req)
+            return None, None
+        quotes = " ".join(compose.quote(s, ev.sentences, book, req.scorer.lexicon) for s in chosen)
+        lead = compose.direct(ev.part, chosen[0])
+        if lead:
+            return f"{lead} [{book.cite(chosen[0].sentence, chosen[0].probability)}]. {quotes}", lead
+        return quotes, None
+
+    def _finish(self, req: AnswerRequest, lines: list[str], leads, missing: list[str], book: Citations) -> Answer:  # type: ignore[no-untyped-def]
+        text = lines
+        if req.plan.comparison and len(leads) >= 2:
+            winner = compose.comparison(req.plan.text, leads)
+            text = ([winner] if winner else []) + lines
+        text = text + [f"The sources don't say: {m}" for m in missing]
+        reading = compose.reading(req)
+        prefix = [r + "." for r in reading]
+        return Answer(text="\n".join(prefix + text), abstained=False, citations=book.items, passages=req.passages,
+                      question=req.question, search_query=req.search_query, reading=reading)  # fmt: skip
 
     def stream(self, req: AnswerRequest) -> Iterator[str]:
         answer = req.result = self.answer(req)

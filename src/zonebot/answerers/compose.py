@@ -1,0 +1,159 @@
+"""Writing an answer from chosen evidence: the direct answer first, then the quotes, each cited.
+
+Shared by the answerers: refusals (language, an unknown subject, a pronoun with nothing to
+refer to), the direct span of a count, size, date, amount or share, "Yes"/"No" only when a
+cited sentence states it, and the verdict of a comparison.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import facts
+from ..citations import Citations
+from ..evidence import Scored
+from ..lexical import STOPWORDS
+from ..lexicon import Lexicon
+from ..models import Answer, Sentence
+from ..question import Part
+from .base import AnswerRequest
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
+_OVER = re.compile(r"\b(more than|over|exceed\w*|above|at least|greater than|higher than)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
+_UNDER = re.compile(r"\b(less than|under|below|fewer than|lower than|at most)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6, "bn": 1e9}
+_SMALLER_WINS = re.compile(r"\b(older|oldest|earlier|earliest|first|smaller|smallest|fewer|fewest|less|least|lower|lowest)\b", re.I)
+
+
+def refusal(req: AnswerRequest) -> Answer | None:
+    """The answer when the question cannot be taken as asked, or None."""
+    plan = req.plan
+    if plan.language:
+        languages = " and ".join(sorted(_language(s) for s in req.scorer.lexicon.scripts)) or "English"
+        return _abstain(req, f"The sources are in {languages}; please ask in {languages}.")
+    if plan.clarify:
+        subjects = "; ".join(sorted(req.scorer.lexicon.titles.values()))
+        return _abstain(req, f"Which zone do you mean? The sources cover: {subjects}.")
+    if plan.unknown:
+        names = ", ".join(n.title() for n in plan.unknown)
+        return _abstain(req, f"The sources don't cover {names}." + _closest(req))
+    return None
+
+
+def abstention(req: AnswerRequest) -> Answer:
+    """Nothing found answers: say why, and where the closest passages are."""
+    near = [s for ev in req.evidence for s in ev.ranked[:3]]
+    wrong = [s for s in near if s.missing and s.probability >= req.scorer.decision.threshold]
+    if wrong:
+        names = ", ".join(dict.fromkeys(n.title() for s in wrong for n in s.missing))
+        text = f"The sources don't say this about {names}; the closest statements they hold are about something else."
+    else:
+        text = "The sources don't cover this question."
+    return _abstain(req, text + _closest(req))
+
+
+def _abstain(req: AnswerRequest, text: str) -> Answer:
+    return Answer(text=text, abstained=True, passages=req.passages, question=req.question,
+                  search_query=req.search_query, reading=reading(req))  # fmt: skip
+
+
+def _closest(req: AnswerRequest) -> str:
+    titles = list(dict.fromkeys(p.title for p in req.passages[:3]))
+    return " The closest passages are from: " + "; ".join(titles) + "." if titles else ""
+
+
+def _language(script: str) -> str:
+    return "English" if script == "Latin" else script
+
+
+def reading(req: AnswerRequest) -> list[str]:
+    return [f"Read '{a}' as '{b}'" for a, b in req.plan.corrections]
+
+
+_SUBJECT_PRONOUN = re.compile(r"^(it|the (zone|park|town|district|development zone|area))\b", re.I)
+
+
+def quote(scored: Scored, sentences: list[Sentence], book: Citations, lexicon: Lexicon) -> str:
+    """The sentence verbatim with its marker; "It ..." shows its subject in brackets."""
+    s = scored.sentence
+    n = book.cite(s, scored.probability)
+    text = s.text
+    m = _SUBJECT_PRONOUN.match(text)
+    if m and s.index > 0:
+        lead = next((x for x in sentences if x.passage.id == s.passage.id and x.index == s.index - 1), None)
+        subject = _subject(lead.text, lexicon) if lead is not None else None
+        if subject:
+            text = f"[{subject}]" + text[m.end() :]
+    return f"{text} [{n}]"
+
+
+def _subject(text: str, lexicon: Lexicon) -> str | None:
+    """The first name in ``text`` that tells a subject apart ("Jinqiao Economic and ... Zone")."""
+    for run in _CAPITALISED_RUN.findall(text):
+        if run.split()[0].lower() not in STOPWORDS and any(lexicon.is_subject(w.lower()) for w in run.split()):
+            return run
+    return None
+
+
+def direct(part: Part, best: Scored) -> str | None:
+    """The exact words that answer a count, size, date, amount or share question."""
+    if part.kind is None or part.polar:
+        return None
+    near = [w for w in re.findall(r"[a-z]+", part.text.lower()) if w not in STOPWORDS]
+    for kind in (part.kind, *part.also):
+        found = facts.span(kind, best.text, near)
+        if found:
+            return found
+    return None
+
+
+def verdict(part: Part, best: Scored) -> str | None:
+    """"Yes" or "No" when the sentence states it; None when it does not settle the question."""
+    text = best.text
+    for rx, holds in ((_OVER, lambda a, b: a > b), (_UNDER, lambda a, b: a < b)):
+        m = rx.search(part.text)
+        if m:
+            stated = _values(text)
+            limit = _value(m.group(2), part.text[m.end() : m.end() + 12])
+            if stated and limit is not None:
+                return "Yes" if any(holds(v, limit) for v in stated) else "No"
+    asked = facts.numbers(part.text)
+    if asked and not asked <= facts.numbers(text):
+        return "No" if facts.numbers(text) else None
+    return "Yes" if best.time_ok else None
+
+
+def _value(number: str, after: str) -> float | None:
+    try:
+        value = float(number.replace(",", "").rstrip("."))
+    except ValueError:
+        return None
+    word = re.match(r"\s*(\w+)", after)
+    return value * _SCALES.get(word.group(1).lower(), 1.0) if word else value
+
+
+def _values(text: str) -> list[float]:
+    out = []
+    for m in re.finditer(r"(\d[\d,]*(?:\.\d+)?)", text):
+        if not re.fullmatch(facts.YEAR, m.group(1)):
+            v = _value(m.group(1), text[m.end() : m.end() + 12])
+            if v is not None:
+                out.append(v)
+    return out
+
+
+def comparison(question: str, leads: list[tuple[Part, str | None]]) -> str | None:
+    """Which subject the compared figures favour: "Jinqiao (1990) comes first." or None."""
+    values = []
+    for part, span in leads:
+        if not span:
+            return None
+        numbers = _values(span) if part.kind not in ("time", "year") else [float(y) for y in facts.years_in(span)]
+        if len(numbers) != 1:
+            return None
+        values.append((numbers[0], part.subject, span))
+    if len(values) < 2 or len({v for v, _, _ in values}) < 2:
+        return None
+    pick = min if _SMALLER_WINS.search(question) else max
+    value, subject, span = pick(values, key=lambda v: v[0])
+    return f"{subject} ({span})."

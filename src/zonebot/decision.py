@@ -1,0 +1,56 @@
+"""The answer decision: a logistic model over the evidence scorer's features, fit on labelled data.
+
+``zonebot fit-decision`` refits it (``fitting.py``) on QA sets and writes ``data/decision.json``:
+the weights, the bias, the feature scaling, and the probability above which a sentence is
+taken as an answer, chosen on the trade-off between answer accuracy and false abstention.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+FEATURES = ("dense", "lexical", "soft", "key", "key_min", "focus", "typed", "shape", "rank", "history")
+
+
+@dataclass(frozen=True)
+class Decision:
+    weights: dict[str, float]
+    bias: float
+    threshold: float  #: a sentence with at least this probability answers
+    #: What a count, share or role question asks about must be met at least this well (word similarity).
+    focus_floor: float = 0.0
+    mean: dict[str, float] = field(default_factory=dict)  #: feature scaling used when fitting
+    scale: dict[str, float] = field(default_factory=dict)
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias
+        for name, w in self.weights.items():
+            x = (features.get(name, 0.0) - self.mean.get(name, 0.0)) / (self.scale.get(name, 1.0) or 1.0)
+            z += w * x
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def typed(self, polar: bool, features: dict[str, float]) -> bool:
+        """States the kind of fact asked, about the thing asked (a yes/no question asks no kind)."""
+        return polar or (features.get("typed", 1.0) > 0 and features.get("focus_min", 1.0) >= self.focus_floor)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "focus_floor": self.focus_floor, "mean": self.mean, "scale": self.scale}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Decision:
+        return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]),  # type: ignore[arg-type]
+                   float(data.get("focus_floor") or 0.0),  # type: ignore[arg-type]
+                   dict(data.get("mean") or {}), dict(data.get("scale") or {}))  # type: ignore[arg-type]  # fmt: skip
+
+
+def load(path: str | Path | None = None) -> Decision:
+    """The shipped decision, or the one in ``path``."""
+    if path is not None:
+        return Decision.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    text = resources.files("zonebot").joinpath("data/decision.json").read_text(encoding="utf-8")
+    return Decision.from_dict(json.loads(text))

@@ -1,0 +1,113 @@
+"""Fitting the answer decision on labelled questions (``zonebot fit-decision``).
+
+1. Every question of the QA sets is read and retrieved as in ``ZoneBot.ask``; each sentence
+   found for a part is labelled 1 when it holds one of the item's evidence strings, 0 otherwise
+   (every sentence of an unanswerable item is 0).
+2. A logistic regression (scikit-learn) over the scorer's features gives the weights.
+3. The threshold is chosen by answering every question again at each candidate threshold:
+   the one with the best mean of answer accuracy and abstention accuracy whose false
+   abstention rate stays within the limit. The whole curve is returned for the README.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .answerers import AnswerRequest, PartEvidence
+from .answerers.extractive import ExtractiveAnswerer
+from .decision import FEATURES, Decision
+from .errors import ZoneBotError
+from .evaluation import QAItem, holds, score_item, summarise
+
+
+@dataclass
+class Example:
+    item: QAItem
+    request: AnswerRequest
+
+
+def collect(bot: Any, items: list[QAItem]) -> list[Example]:
+    """Each item read and retrieved (the expensive part, done once)."""
+    return [Example(item, bot._request(item.question, item.history, None)) for item in items]
+
+
+#: Sentences per part that the fit learns from: the decision is between the best few, not the rest.
+TOP = 5
+#: Candidate floors for how well a count or share question's focus must be met.
+FOCUS_FLOORS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for ex in examples:
+        for ev in ex.request.evidence:
+            for s in [s for s in ev.ranked if s.eligible][:TOP]:
+                rows.append([s.features[f] for f in FEATURES])
+                labels.append(int(ex.item.answerable and holds(s.text, ex.item.evidence)))
+    return np.asarray(rows, dtype=float), np.asarray(labels, dtype=int)
+
+
+def fit_weights(x: np.ndarray, y: np.ndarray) -> Decision:
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # a dev-only dependency
+        raise ZoneBotError("fitting needs scikit-learn: pip install -e '.[dev]'") from exc
+    if len(set(y.tolist())) < 2:
+        raise ZoneBotError("the QA sets gave no positive (or no negative) sentences to fit on")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit((x - mean) / scale, y)
+    return Decision(
+        weights={f: round(float(w), 4) for f, w in zip(FEATURES, model.coef_[0], strict=True)},
+        bias=round(float(model.intercept_[0]), 4), threshold=0.5,
+        mean={f: round(float(m), 4) for f, m in zip(FEATURES, mean, strict=True)},
+        scale={f: round(float(s), 4) for f, s in zip(FEATURES, scale, strict=True)},
+    )  # fmt: skip
+
+
+def rescore(request: AnswerRequest, decision: Decision) -> AnswerRequest:
+    """The request as the scorer would give it under ``decision``."""
+    scorer = copy.copy(request.scorer)
+    scorer.decision = decision
+    evidence = []
+    for ev in request.evidence:
+        ranked = [replace(s, probability=decision.probability(s.features),
+                          typed=decision.typed(ev.part.polar, s.features)) for s in ev.ranked]  # fmt: skip
+        ranked.sort(key=lambda s: (not s.eligible, -s.probability))
+        evidence.append(PartEvidence(ev.part, ranked, ev.sentences, ev.passages))
+    return replace(request, evidence=evidence, scorer=scorer)
+
+
+def curve(examples: list[Example], decision: Decision, thresholds: list[float],
+          floors: tuple[float, ...] = (0.0,)) -> list[dict[str, float]]:  # fmt: skip
+    """Answer accuracy, abstention accuracy and false abstention at each threshold (and focus floor)."""
+    answerer = ExtractiveAnswerer()
+    out = []
+    for t, floor in [(t, f) for t in thresholds for f in floors]:
+        d = replace(decision, threshold=t, focus_floor=floor)
+        results = [score_item(ex.item, answerer.answer(rescore(ex.request, d)), 0.0) for ex in examples]
+        m = summarise(results)
+        out.append({"threshold": t, "focus_floor": floor, "answer_accuracy": m["answer_accuracy"],
+                    "abstention_accuracy": m["abstention_accuracy"],
+                    "false_abstention_rate": m["false_abstention_rate"]})  # fmt: skip
+    return out
+
+
+def choose(points: list[dict[str, float]], max_false_abstention: float) -> dict[str, float]:
+    ok = [p for p in points if p["false_abstention_rate"] <= max_false_abstention] or points
+    return max(ok, key=lambda p: (p["answer_accuracy"] + p["abstention_accuracy"], -p["threshold"]))
+
+
+def fit(bot: Any, items: list[QAItem], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, float]]]:
+    """The decision fit on ``items``, and its trade-off curve."""
+    examples = collect(bot, items)
+    x, y = dataset(examples)
+    weights = fit_weights(x, y)
+    thresholds = [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+    points = curve(examples, weights, thresholds, FOCUS_FLOORS)
+    best = choose(points, max_false_abstention)
+    return replace(weights, threshold=best["threshold"], focus_floor=best["focus_floor"]), points
