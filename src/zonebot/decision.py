@@ -23,6 +23,8 @@ class Decision:
     threshold: float  #: a sentence with at least this probability answers
     #: What a count, share or role question asks about must be met at least this well (word similarity).
     focus_floor: float = 0.0
+    #: Every other asked word must be met at least this well.
+    key_floor: float = 0.0
     mean: dict[str, float] = field(default_factory=dict)  #: feature scaling used when fitting
     scale: dict[str, float] = field(default_factory=dict)
 
@@ -35,16 +37,18 @@ class Decision:
 
     def typed(self, polar: bool, features: dict[str, float]) -> bool:
         """States the kind of fact asked, about the thing asked (a yes/no question asks no kind)."""
-        return polar or (features.get("typed", 1.0) > 0 and features.get("focus_min", 1.0) >= self.focus_floor)
+        kind = polar or features.get("typed", 1.0) > 0
+        met = features.get("focus_min", 1.0) >= self.focus_floor and features.get("key_min", 1.0) >= self.key_floor
+        return kind and met
 
     def to_dict(self) -> dict[str, object]:
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
-                "focus_floor": self.focus_floor, "mean": self.mean, "scale": self.scale}  # fmt: skip
+                "focus_floor": self.focus_floor, "key_floor": self.key_floor, "mean": self.mean, "scale": self.scale}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Decision:
         return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]),  # type: ignore[arg-type]
-                   float(data.get("focus_floor") or 0.0),  # type: ignore[arg-type]
+                   float(data.get("focus_floor") or 0.0), float(data.get("key_floor") or 0.0),  # type: ignore[arg-type]
                    dict(data.get("mean") or {}), dict(data.get("scale") or {}))  # type: ignore[arg-type]  # fmt: skip
 
 

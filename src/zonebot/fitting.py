@@ -38,7 +38,9 @@ def collect(bot: Any, items: list[QAItem]) -> list[Example]:
 #: Sentences per part that the fit learns from: the decision is between the best few, not the rest.
 TOP = 5
 #: Candidate floors for how well a count or share question's focus must be met.
-FOCUS_FLOORS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+FOCUS_FLOORS = (0.0, 0.5, 0.6, 0.7, 0.8)
+#: ... and every other asked word.
+KEY_FLOORS = (0.0, 0.3, 0.4, 0.5, 0.6)
 
 
 def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -83,15 +85,15 @@ def rescore(request: AnswerRequest, decision: Decision) -> AnswerRequest:
 
 
 def curve(examples: list[Example], decision: Decision, thresholds: list[float],
-          floors: tuple[float, ...] = (0.0,)) -> list[dict[str, float]]:  # fmt: skip
-    """Answer accuracy, abstention accuracy and false abstention at each threshold (and focus floor)."""
+          floors: tuple[float, ...] = (0.0,), key_floors: tuple[float, ...] = (0.0,)) -> list[dict[str, float]]:  # fmt: skip
+    """Answer accuracy, abstention accuracy and false abstention at each threshold (and floors)."""
     answerer = ExtractiveAnswerer()
     out = []
-    for t, floor in [(t, f) for t in thresholds for f in floors]:
-        d = replace(decision, threshold=t, focus_floor=floor)
+    for t, floor, key in [(t, f, k) for t in thresholds for f in floors for k in key_floors]:
+        d = replace(decision, threshold=t, focus_floor=floor, key_floor=key)
         results = [score_item(ex.item, answerer.answer(rescore(ex.request, d)), 0.0) for ex in examples]
         m = summarise(results)
-        out.append({"threshold": t, "focus_floor": floor, "answer_accuracy": m["answer_accuracy"],
+        out.append({"threshold": t, "focus_floor": floor, "key_floor": key, "answer_accuracy": m["answer_accuracy"],
                     "abstention_accuracy": m["abstention_accuracy"],
                     "false_abstention_rate": m["false_abstention_rate"]})  # fmt: skip
     return out
@@ -107,7 +109,8 @@ def fit(bot: Any, items: list[QAItem], max_false_abstention: float = 0.10) -> tu
     examples = collect(bot, items)
     x, y = dataset(examples)
     weights = fit_weights(x, y)
-    thresholds = [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
-    points = curve(examples, weights, thresholds, FOCUS_FLOORS)
+    thresholds = [round(t, 2) for t in np.arange(0.05, 0.76, 0.05)]
+    points = curve(examples, weights, thresholds, FOCUS_FLOORS, KEY_FLOORS)
     best = choose(points, max_false_abstention)
-    return replace(weights, threshold=best["threshold"], focus_floor=best["focus_floor"]), points
+    chosen = replace(weights, threshold=best["threshold"], focus_floor=best["focus_floor"], key_floor=best["key_floor"])
+    return chosen, points

@@ -242,7 +242,7 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
 
 
 #: Kinds a question's wording leaves open: "how big" may ask for an area or an amount.
-_ALSO = {"size": ("money", "count"), "money": ("count",), "time": ("year",), "year": ("time",)}
+_ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
 
 
 def _part(text: str, names: list[str], subject: str) -> Part:

@@ -79,19 +79,22 @@ def quote(scored: Scored, sentences: list[Sentence], book: Citations, lexicon: L
     n = book.cite(s, scored.probability)
     text = s.text
     m = _SUBJECT_PRONOUN.match(text)
-    if m and s.index > 0:
-        lead = next((x for x in sentences if x.passage.id == s.passage.id and x.index == s.index - 1), None)
-        subject = _subject(lead.text, lexicon) if lead is not None else None
-        if subject:
-            text = f"[{subject}]" + text[m.end() :]
+    subject = _subject(s, sentences, lexicon) if m else None
+    if m and subject:
+        text = f"[{subject}]" + text[m.end() :]
     return f"{text} [{n}]"
 
 
-def _subject(text: str, lexicon: Lexicon) -> str | None:
-    """The first name in ``text`` that tells a subject apart ("Jinqiao Economic and ... Zone")."""
-    for run in _CAPITALISED_RUN.findall(text):
-        if run.split()[0].lower() not in STOPWORDS and any(lexicon.is_subject(w.lower()) for w in run.split()):
-            return run
+def _subject(s: Sentence, sentences: list[Sentence], lexicon: Lexicon) -> str | None:
+    """The name an "It ..." sentence speaks of: the one an earlier sentence of its passage opens with."""
+    before = sorted((x for x in sentences if x.passage.id == s.passage.id and x.index < s.index),
+                    key=lambda x: -x.index)  # fmt: skip
+    for x in before:
+        run = _CAPITALISED_RUN.match(x.text)
+        if run and any(lexicon.is_subject(w.lower()) for w in run.group(0).split()):
+            return run.group(0)
+        if not _SUBJECT_PRONOUN.match(x.text):
+            return None
     return None
 
 
@@ -120,7 +123,7 @@ def verdict(part: Part, best: Scored) -> str | None:
     asked = facts.numbers(part.text)
     if asked and not asked <= facts.numbers(text):
         return "No" if facts.numbers(text) else None
-    return "Yes" if best.time_ok else None
+    return "Yes" if best.time_ok and best.names_ok and best.typed else None
 
 
 def _value(number: str, after: str) -> float | None:
