@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import re
 import socket
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def make_bot(tmp_path: Path):
 def cited_sources(answer) -> set[str]:  # type: ignore[no-untyped-def]
     """The documents an answer cites."""
     return {c.source for c in answer.citations}
+
+
+def quoted(answer, c) -> bool:  # type: ignore[no-untyped-def]
+    """The citation's quote stands verbatim in the answer with its marker; a leading "It" or "The zone"
+    may be shown as its subject in brackets ("[Jinqiao ...] covers ...")."""
+    if f"{c.quote} [{c.n}]" in answer.text:
+        return True
+    m = re.match(r"^(It|The \w+( zone)?)\b", c.quote)
+    return bool(m) and re.search(r"\[[^\]]+\]" + re.escape(c.quote[m.end() :] + f" [{c.n}]"), answer.text) is not None
 
 
 def free_port() -> int:

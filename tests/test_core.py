@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cited_sources
+from tests.conftest import cited_sources, quoted
 from zonebot import InvalidQuestionError, ZoneBot
 from zonebot.cleaning import clean_text
 from zonebot.embeddings import MAX_SEQ_TOKENS
@@ -208,7 +208,7 @@ def test_answers_quote_the_sources_with_correct_citations(bot: ZoneBot, question
     for c in answer.citations:
         assert c.quote in c.passage, "a quote must be verbatim from its passage"
         assert c.passage[c.quote_start : c.quote_start + len(c.quote)] == c.quote
-        assert f"{c.quote} [{c.n}]" in answer.text
+        assert quoted(answer, c)
     assert answer.passages and answer.passages[0].score >= answer.passages[-1].score
 
 

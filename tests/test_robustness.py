@@ -238,7 +238,7 @@ def test_prompt_injection_does_not_change_answers(hostile, bot: ZoneBot, questio
     # The hostile corpus holds more documents (and the seed's Jinqiao page under its
     # duplicate's name), so an answer may gain a sentence; it must keep the clean one's.
     assert attacked.abstained == clean.abstained
-    assert all(c.quote in attacked.text for c in clean.citations)
+    assert {c.quote for c in clean.citations} <= {c.quote for c in attacked.citations}
     seed = {"jinqiao-copy.txt" if s == "jinqiao-development-zone.txt" else s for s in SEED_DOCS}
     assert cited_sources(attacked) <= seed
     assert "injection.txt" not in cited_sources(attacked)

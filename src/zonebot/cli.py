@@ -95,11 +95,10 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
     print("\n| feature | weight |\n|---|---|")
     for f in FEATURES:
         print(f"| {f} | {decision.weights[f]} |")
-    print(f"| (bias) | {decision.bias} |\n\nthreshold {decision.threshold}, focus floor {decision.focus_floor}, "
-          f"key floor {decision.key_floor}\n")
+    print(f"| (bias) | {decision.bias} |\n\nthreshold {decision.threshold}, floors {decision.floors}\n")
     print("| threshold | answer accuracy | abstention accuracy | false abstention |\n|---|---|---|---|")
     for p in points:
-        if (p["focus_floor"], p["key_floor"]) != (decision.focus_floor, decision.key_floor):
+        if p["floors"] != decision.floors:
             continue
         mark = " **chosen**" if p["threshold"] == decision.threshold else ""
         print(f"| {p['threshold']}{mark} | {p['answer_accuracy']} | {p['abstention_accuracy']} | "

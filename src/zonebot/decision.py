@@ -21,10 +21,9 @@ class Decision:
     weights: dict[str, float]
     bias: float
     threshold: float  #: a sentence with at least this probability answers
-    #: What a count, share or role question asks about must be met at least this well (word similarity).
-    focus_floor: float = 0.0
-    #: Every other asked word must be met at least this well.
-    key_floor: float = 0.0
+    #: Floors a sentence's features must reach to answer at all, e.g. ``{"focus": 0.5}``: what a count,
+    #: share or role question asks about must be met at least that well (word similarity).
+    floors: dict[str, float] = field(default_factory=dict)
     mean: dict[str, float] = field(default_factory=dict)  #: feature scaling used when fitting
     scale: dict[str, float] = field(default_factory=dict)
 
@@ -38,17 +37,16 @@ class Decision:
     def typed(self, polar: bool, features: dict[str, float]) -> bool:
         """States the kind of fact asked, about the thing asked (a yes/no question asks no kind)."""
         kind = polar or features.get("typed", 1.0) > 0
-        met = features.get("focus_min", 1.0) >= self.focus_floor and features.get("key_min", 1.0) >= self.key_floor
-        return kind and met
+        return kind and all(features.get(name, 1.0) >= floor for name, floor in self.floors.items())
 
     def to_dict(self) -> dict[str, object]:
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
-                "focus_floor": self.focus_floor, "key_floor": self.key_floor, "mean": self.mean, "scale": self.scale}  # fmt: skip
+                "floors": self.floors, "mean": self.mean, "scale": self.scale}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Decision:
         return cls(dict(data["weights"]), float(data["bias"]), float(data["threshold"]),  # type: ignore[arg-type]
-                   float(data.get("focus_floor") or 0.0), float(data.get("key_floor") or 0.0),  # type: ignore[arg-type]
+                   dict(data.get("floors") or {}),  # type: ignore[arg-type]
                    dict(data.get("mean") or {}), dict(data.get("scale") or {}))  # type: ignore[arg-type]  # fmt: skip
 
 

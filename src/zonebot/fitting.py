@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,10 +38,9 @@ def collect(bot: Any, items: list[QAItem]) -> list[Example]:
 
 #: Sentences per part that the fit learns from: the decision is between the best few, not the rest.
 TOP = 5
-#: Candidate floors for how well a count or share question's focus must be met.
-FOCUS_FLOORS = (0.0, 0.5, 0.6, 0.7, 0.8)
-#: ... and every other asked word.
-KEY_FLOORS = (0.0, 0.3, 0.4, 0.5, 0.6)
+#: Candidate floors: how well what a count, share or role question asks about must be met (``focus``),
+#: how well its least-met other word (``key_min``), and how close in meaning the sentence must be (``dense``).
+FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "key_min": (0.0, 0.3, 0.4), "dense": (0.0, 0.2, 0.3)}
 
 
 def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -85,32 +85,33 @@ def rescore(request: AnswerRequest, decision: Decision) -> AnswerRequest:
 
 
 def curve(examples: list[Example], decision: Decision, thresholds: list[float],
-          floors: tuple[float, ...] = (0.0,), key_floors: tuple[float, ...] = (0.0,)) -> list[dict[str, float]]:  # fmt: skip
-    """Answer accuracy, abstention accuracy and false abstention at each threshold (and floors)."""
+          floors: dict[str, tuple[float, ...]] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Answer accuracy, abstention accuracy and false abstention at each threshold and set of floors."""
     answerer = ExtractiveAnswerer()
+    names = list(floors or {})
+    grid = list(itertools.product(*(floors or {}).values())) or [()]
     out = []
-    for t, floor, key in [(t, f, k) for t in thresholds for f in floors for k in key_floors]:
-        d = replace(decision, threshold=t, focus_floor=floor, key_floor=key)
+    for t, values in itertools.product(thresholds, grid):
+        d = replace(decision, threshold=t, floors=dict(zip(names, values, strict=True)))
         results = [score_item(ex.item, answerer.answer(rescore(ex.request, d)), 0.0) for ex in examples]
         m = summarise(results)
-        out.append({"threshold": t, "focus_floor": floor, "key_floor": key, "answer_accuracy": m["answer_accuracy"],
+        out.append({"threshold": t, "floors": d.floors, "answer_accuracy": m["answer_accuracy"],
                     "abstention_accuracy": m["abstention_accuracy"],
                     "false_abstention_rate": m["false_abstention_rate"]})  # fmt: skip
     return out
 
 
-def choose(points: list[dict[str, float]], max_false_abstention: float) -> dict[str, float]:
+def choose(points: list[dict[str, Any]], max_false_abstention: float) -> dict[str, Any]:
     ok = [p for p in points if p["false_abstention_rate"] <= max_false_abstention] or points
     return max(ok, key=lambda p: (p["answer_accuracy"] + p["abstention_accuracy"], -p["threshold"]))
 
 
-def fit(bot: Any, items: list[QAItem], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, float]]]:
+def fit(bot: Any, items: list[QAItem], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, Any]]]:
     """The decision fit on ``items``, and its trade-off curve."""
     examples = collect(bot, items)
     x, y = dataset(examples)
     weights = fit_weights(x, y)
     thresholds = [round(t, 2) for t in np.arange(0.05, 0.76, 0.05)]
-    points = curve(examples, weights, thresholds, FOCUS_FLOORS, KEY_FLOORS)
+    points = curve(examples, weights, thresholds, FLOORS)
     best = choose(points, max_false_abstention)
-    chosen = replace(weights, threshold=best["threshold"], focus_floor=best["focus_floor"], key_floor=best["key_floor"])
-    return chosen, points
+    return replace(weights, threshold=best["threshold"], floors=best["floors"]), points

@@ -30,9 +30,10 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("size", re.compile(r"\bhow (large|big|much land|much area|wide|much space)\b|\b(size|acreage|footprint|"
                         r"square kilomet\w*|km2|km²|hectares?)\b|\b(total|land|planned|floor) area\b|\b(what|the) area of\b|"
                         r"\b(bigger|larger|smaller|biggest|largest|smallest)\b(?! (share|part|output|number))", re.I)),
-    ("money", re.compile(r"\bhow much (money|investment|capital|revenue|output)\b|\b(worth|how much .*(invest|worth|cost|"
+    ("money", re.compile(r"\bhow much (money|investment|capital|revenue|output)\b|\b(gdp|revenue|turnover|budget|price|"
+                         r"cost|salary|wage)s?\b|\b(worth|how much .*(invest|worth|cost|"
                          r"fund|contract|yuan|revenue|output|earn))", re.I)),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\b(more|fewer|most|fewest) (\w+ ){0,2}(companies|firms|"
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bpopulation\b|\b(more|fewer|most|fewest) (\w+ ){0,2}(companies|firms|"
                          r"enterprises|people|workers|employees|staff|projects|businesses|parks|zones)\b|\bhow much\b", re.I)),
 ]  # fmt: skip
 _LIST = re.compile(
@@ -49,6 +50,12 @@ _FOCUS = re.compile(
 )
 _ROLE = re.compile(
     r"\bwho (?:is|was|are|were) (?:the |its |their |his |her )(.{3,40}?)(?=\s+(?:of|in|at|for)\b|[?,]|$)", re.I
+)
+# "What is the <population> of ...", "What is M-Fine's <annual revenue>?": the attribute asked about.
+_ATTRIBUTE = re.compile(
+    r"\b(?:what|which)(?: is| are| was| were|'s|’s) (?:the |its |their )((?:[\w-]+ ){0,2}[\w-]+?)(?= (?:of|for|in|at)\b)"
+    r"|\b[\w-]+(?:'s|’s) ((?:[\w-]+ ){0,2}[\w-]+)\s*\??$",
+    re.I,
 )
 _TYPE_WORDS = re.compile(
     r"\bhow (large|big|many|much|wide|long)\b|\b(size|when|what year|which year|percentage|proportion|share)\b", re.I
@@ -177,7 +184,8 @@ def _spell(text: str, lexicon: Lexicon) -> tuple[str, list[tuple[str, str]], lis
     for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", out)):
         # A capitalised word the corpus never uses, English or not ("Python", "Paris"): a subject it does not cover.
         word = m.group(0).lower().replace("’", "'").removesuffix("'s")
-        if i > 0 and m.group(0)[0].isupper() and not m.group(0).isupper() and word not in lexicon.counts \
+        known = word in lexicon.counts or all(p in lexicon.counts or p in STOPWORDS for p in word.split("-") if p)
+        if i > 0 and m.group(0)[0].isupper() and not m.group(0).isupper() and not known \
                 and word not in STOPWORDS and word not in unknown and len(word) >= 3:
             unknown.append(word)
     return out, corrections, unknown
@@ -248,10 +256,10 @@ _ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
 def _part(text: str, names: list[str], subject: str) -> Part:
     kind = next((k for k, rx in _KINDS if rx.search(text)), None)
     focus: list[str] = []
-    m = _FOCUS.search(text) or _ROLE.search(text)
+    m = _FOCUS.search(text) or _ROLE.search(text) or _ATTRIBUTE.search(text)
     if m:
         name_tokens = {t for n in names for t in tokenize(n)}
-        focus = [t for t in tokenize(m.group(1)) if t not in name_tokens]
+        focus = [t for t in tokenize(m.group(m.lastindex or 1)) if t not in name_tokens]
     return Part(
         text=text, kind=kind, also=_ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),
@@ -281,6 +289,14 @@ def _with_context(part: Part, carried: list[str], context: str) -> Part:
 
 def _has_any_name(text: str, lexicon: Lexicon) -> bool:
     return any(w.lower() in lexicon.names for w in words(text))
+
+
+def statement(text: str, lexicon: Lexicon) -> Part:
+    """A claim (a sentence of an LLM's reply) read as an ask, to check what supports it."""
+    groups = _groups(text, lexicon)
+    name_words = {w.lower().removesuffix("'s") for a, b, _ in _groups(text, lexicon, named=False) for w in words(text[a:b])}
+    return Part(text=text, names=tuple(dict.fromkeys(n for g in groups for n in g[2])),
+                name_words=tuple(sorted(name_words)), subject=", ".join(text[a:b] for a, b, _ in groups))  # fmt: skip
 
 
 def asked_words(part: Part) -> str:

@@ -44,7 +44,7 @@ def abstention(req: AnswerRequest) -> Answer:
     """Nothing found answers: say why, and where the closest passages are."""
     near = [s for ev in req.evidence for s in ev.ranked[:3]]
     wrong = [s for s in near if s.missing and s.probability >= req.scorer.decision.threshold]
-    if wrong:
+    if wrong and not any(s.names_ok for s in near):
         names = ", ".join(dict.fromkeys(n.title() for s in wrong for n in s.missing))
         text = f"The sources don't say this about {names}; the closest statements they hold are about something else."
     else:

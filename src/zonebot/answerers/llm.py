@@ -24,23 +24,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
+from ..citations import Citations
 from ..config import Settings
 from ..errors import ZoneBotError
-from ..evidence import INSTRUCTION
-from ..lexical import tokenize
-from ..models import Answer, Citation, Passage
+from ..evidence import INSTRUCTION, Scored
+from ..models import Answer
+from ..question import statement
 from .base import AnswerRequest, Message, register
 from .extractive import ExtractiveAnswerer
 
 #: The exact reply the model is asked to give when the passages do not answer.
 NOT_IN_SOURCES = "Not in the sources."
 NO_PASSAGES = "No passages matched the question, so the language model was not asked."
-#: A sentence is supported when its best passage sentence scores at least this ...
-SUPPORT = 0.5
-#: ... or this, when every number the sentence states appears in that passage sentence.
-NUMERIC_SUPPORT = 0.4
 #: Earlier turns given to the model (and to the condenser), and their longest length.
 HISTORY_TURNS = 4
 HISTORY_CHARS = 1000
@@ -74,17 +69,8 @@ _ABSENT = re.compile(
 )
 _REFERENCES = re.compile(r"^(sources?|references?|citations?)\s*:", re.I)
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # Text addressed to an AI assistant rather than to a reader: a planted instruction.
 _DELIMITER = re.compile(r"<(/?)\s*(passages?)\b", re.I)
-
-
-@dataclass
-class _Support:
-    passage: int  #: index into the request's passages
-    score: float
-    start: int  #: the supporting sentence's span inside the passage text
-    end: int
 
 
 @dataclass
@@ -188,8 +174,7 @@ class LLMAnswerer:
                                        "this is the extractive answer instead.")  # fmt: skip
         tainted = {i for i, p in enumerate(req.passages) if INSTRUCTION.search(p.text)}
         supports = self._supports(req, [s.text for s in sentences], tainted)
-        citations: list[Citation] = []
-        numbers: dict[tuple[str, int], int] = {}
+        book = Citations()
         parts: list[str] = []
         unsupported: list[str] = []
         absent: list[str] = []
@@ -205,17 +190,9 @@ class LLMAnswerer:
             if len(kept) != len(sentence.cited) or not kept:
                 corrected += 1
             if not kept:
-                kept = [max(found, key=lambda i: found[i].score)]
-            markers = []
-            for i in kept:
-                s = found[i]
-                p = req.passages[i]
-                key = (p.id, s.start)
-                if key not in numbers:
-                    numbers[key] = len(citations) + 1
-                    citations.append(_citation(numbers[key], p, s))
-                markers.append(f"[{numbers[key]}]")
-            parts.append(f"{sentence.text} {''.join(markers)}")
+                kept = [max(found, key=lambda i: found[i].probability)]
+            markers = "".join(f"[{book.cite(found[i].sentence, found[i].probability)}]" for i in kept)
+            parts.append(f"{sentence.text} {markers}")
         if not parts:
             if absent and not unsupported:
                 note = f"The language model ({self.name}) found no answer in the passages."
@@ -234,49 +211,26 @@ class LLMAnswerer:
         if tainted:
             notes.append("Ignored as evidence: " + "; ".join(sorted({req.passages[i].source for i in tainted}))
                          + " (holds instructions addressed to an AI assistant).")  # fmt: skip
-        return Answer(text=" ".join(parts + absent), abstained=False, citations=citations, passages=req.passages,
+        return Answer(text=" ".join(parts + absent), abstained=False, citations=book.items, passages=req.passages,
                       answerer=self.name, unsupported=unsupported, notes=notes, question=req.question,
                       search_query=req.search_query)  # fmt: skip
 
-    def _supports(self, req: AnswerRequest, claims: list[str], tainted: set[int]) -> list[dict[int, _Support]]:
-        """For each claim, the passages that support it, with their best supporting sentence.
+    def _supports(self, req: AnswerRequest, claims: list[str], tainted: set[int]) -> list[dict[int, Scored]]:
+        """For each claim, the passages that support it (by index), each with its best supporting sentence.
 
-        Scored by meaning and word overlap, with one embedding per claim, and strictly: every number in the claim must appear in the sentence, the
-        claim's named subjects must be spoken of by the passage, and a passage holding
-        instructions addressed to an AI supports nothing.
+        The same scorer and decision as the extractive answer: a claim is supported by a sentence the
+        decision accepts for it, about the same named subjects, stating every number the claim states.
+        A passage holding instructions addressed to an AI supports nothing.
         """
-        ev = req.evidence
-        snapshot = ev.snapshot
-        claim_vectors = ev.embedder.embed(claims)
-        names = [ev.names_in(c)[0] for c in claims]
-        out: list[dict[int, _Support]] = [{} for _ in claims]
-        for i, p in enumerate(req.passages):
-            row = snapshot.row_of.get(p.id)
-            if i in tainted or row is None or not p.sentences:
-                continue
-            vectors = np.asarray(snapshot.sentence_vectors[snapshot.sentence_rows(row)], dtype=np.float32)
-            sims = vectors @ claim_vectors.T  # sentences x claims
-            context = f"{p.title}\n{p.text}".lower()
-            texts = p.sentence_texts()
-            sentence_tokens = [set(tokenize(t)) for t in texts]
-            sentence_numbers = [_numbers(t) for t in texts]
-            for c, claim in enumerate(claims):
-                if any(p.source not in snapshot.names.get(n, ()) and not re.search(rf"\b{re.escape(n)}", context)
-                       for n in names[c]):  # fmt: skip
-                    continue  # a fact about another subject
-                claim_tokens = set(tokenize(claim))
-                claim_numbers = _numbers(claim)
-                best: _Support | None = None
-                for j, (a, b) in enumerate(p.sentences):
-                    if not claim_numbers <= sentence_numbers[j]:
-                        continue
-                    overlap = len(claim_tokens & sentence_tokens[j]) / max(1, len(claim_tokens))
-                    score = 0.6 * float(sims[j, c]) + 0.4 * overlap
-                    if best is None or score > best.score:
-                        best = _Support(i, score, a, b)
-                bar = NUMERIC_SUPPORT if claim_numbers else SUPPORT
-                if best is not None and best.score >= bar:
-                    out[c][i] = best
+        index = {p.id: i for i, p in enumerate(req.passages)}
+        usable = [s for s in req.sentences if index.get(s.passage.id) not in tainted and s.passage.id in index]
+        parts = [statement(c, req.scorer.lexicon) for c in claims]
+        out: list[dict[int, Scored]] = []
+        for found in req.scorer.support(claims, parts, usable):
+            best: dict[int, Scored] = {}
+            for s in found:  # best first
+                best.setdefault(index[s.sentence.passage.id], s)
+            out.append(best)
         return out
 
     # -- failures -----------------------------------------------------------------------
@@ -339,16 +293,6 @@ def split_reply(reply: str, passages: int) -> list[_Sentence]:
             if re.search(r"\w", text):
                 out.append(_Sentence(text, cited))
     return out
-
-
-def _citation(n: int, p: Passage, s: _Support) -> Citation:
-    return Citation(n=n, source=p.source, title=p.title, quote=p.text[s.start : s.end], passage=p.text,
-                    passage_id=p.id, score=round(s.score, 4), quote_start=s.start, publisher=p.publisher,
-                    date=p.date, url=p.url, doc_start=p.start, ordinal=p.ordinal)  # fmt: skip
-
-
-def _numbers(text: str) -> set[str]:
-    return {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
 
 
 def _text(content: Any) -> str:
