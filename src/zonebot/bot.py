@@ -17,7 +17,7 @@ from .evidence import Scorer, WordVectors
 from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
 from .models import Answer, IngestReport, Passage
 from .question import Part, plan
-from .retrieval import lexicon, search, sentences
+from .retrieval import about, lexicon, search, sentences
 
 Message = dict[str, Any]
 
@@ -139,8 +139,8 @@ class ZoneBot:
 
     def _evidence(self, snapshot: Snapshot, scorer: Scorer, part: Part, history: str, mode: str | None) -> PartEvidence:
         vector = self.embedder.embed_query(part.text)
-        found, _ = search(snapshot, self.embedder, part.text, self.settings.top_k, mode or self.settings.retrieval,
-                          query_vector=vector)  # fmt: skip
+        found = about(snapshot, self.embedder, part.text, part.names, scorer.lexicon, self.settings.top_k,
+                      mode or self.settings.retrieval, vector)  # fmt: skip
         found_sentences = sentences(snapshot, found)
         ranked = scorer.rank(part, found_sentences, vector, history)
         # Rerank: a passage is as good as its best sentence for the part.

@@ -85,13 +85,13 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
     from .evaluation import load_qa
     from .fitting import fit
 
-    items = [item for path in args.qa for item in load_qa(path)]
+    sets = [load_qa(path) for path in args.qa]
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
-    decision, points = fit(bot, items, args.max_false_abstention)
+    decision, points = fit(bot, sets, args.max_false_abstention)
     out = Path(args.out) if args.out else Path(__file__).parent / "data" / "decision.json"
     out.write_text(json.dumps(decision.to_dict(), indent=1) + "\n", encoding="utf-8")
-    print(f"fit on {len(items)} items; wrote {out}")
+    print(f"fit on {sum(len(s) for s in sets)} items of {len(sets)} QA set(s), each weighing the same; wrote {out}")
     print("\n| feature | weight |\n|---|---|")
     for f in FEATURES:
         print(f"| {f} | {decision.weights[f]} |")

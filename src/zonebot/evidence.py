@@ -174,9 +174,7 @@ class Scorer:
 
     def _missing_names(self, part: Part, s: Sentence) -> list[str]:
         p = s.passage
-        context = f"{p.title}\n{p.text}".lower()
-        return [n for n in part.names
-                if p.source not in self.lexicon.documents_naming(n) and not re.search(rf"\b{re.escape(n)}", context)]  # fmt: skip
+        return self.lexicon.unspoken(part.names, p.source, f"{p.title}\n{p.text}")
 
 
 def _share(values: np.ndarray, weight: np.ndarray) -> float:

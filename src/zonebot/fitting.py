@@ -29,11 +29,13 @@ from .evaluation import QAItem, holds, score_item, summarise
 class Example:
     item: QAItem
     request: AnswerRequest
+    group: int = 0  #: which QA set it came from: each set weighs the same in the choice of threshold
 
 
-def collect(bot: Any, items: list[QAItem]) -> list[Example]:
+def collect(bot: Any, sets: list[list[QAItem]]) -> list[Example]:
     """Each item read and retrieved (the expensive part, done once)."""
-    return [Example(item, bot._request(item.question, item.history, None)) for item in items]
+    return [Example(item, bot._request(item.question, item.history, None), g)
+            for g, items in enumerate(sets) for item in items]  # fmt: skip
 
 
 #: Sentences per part that the fit learns from: the decision is between the best few, not the rest.
@@ -93,11 +95,13 @@ def curve(examples: list[Example], decision: Decision, thresholds: list[float],
     out = []
     for t, values in itertools.product(thresholds, grid):
         d = replace(decision, threshold=t, floors=dict(zip(names, values, strict=True)))
-        results = [score_item(ex.item, answerer.answer(rescore(ex.request, d)), 0.0) for ex in examples]
-        m = summarise(results)
-        out.append({"threshold": t, "floors": d.floors, "answer_accuracy": m["answer_accuracy"],
-                    "abstention_accuracy": m["abstention_accuracy"],
-                    "false_abstention_rate": m["false_abstention_rate"]})  # fmt: skip
+        results = [(ex.group, score_item(ex.item, answerer.answer(rescore(ex.request, d)), 0.0)) for ex in examples]
+        metrics = [summarise([r for g, r in results if g == group]) for group in sorted({g for g, _ in results})]
+        point: dict[str, Any] = {"threshold": t, "floors": d.floors}
+        for key in ("answer_accuracy", "abstention_accuracy"):
+            point[key] = round(sum(m[key] for m in metrics) / len(metrics), 4)  # each QA set weighs the same
+        point["false_abstention_rate"] = max(m["false_abstention_rate"] for m in metrics)  # the worst set's
+        out.append(point)
     return out
 
 
@@ -106,9 +110,9 @@ def choose(points: list[dict[str, Any]], max_false_abstention: float) -> dict[st
     return max(ok, key=lambda p: (p["answer_accuracy"] + p["abstention_accuracy"], -p["threshold"]))
 
 
-def fit(bot: Any, items: list[QAItem], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, Any]]]:
-    """The decision fit on ``items``, and its trade-off curve."""
-    examples = collect(bot, items)
+def fit(bot: Any, sets: list[list[QAItem]], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, Any]]]:
+    """The decision fit on the QA ``sets``, and its trade-off curve (each set weighs the same)."""
+    examples = collect(bot, sets)
     x, y = dataset(examples)
     weights = fit_weights(x, y)
     thresholds = [round(t, 2) for t in np.arange(0.05, 0.76, 0.05)]

@@ -122,6 +122,11 @@ class Lexicon:
     def documents_naming(self, word: str) -> frozenset[str]:
         return self.names.get(word, frozenset())
 
+    def unspoken(self, names: Iterable[str], source: str, text: str) -> list[str]:
+        """The ``names`` that neither the document ``source`` nor ``text`` (a passage and its title) speaks of."""
+        lowered = text.lower()
+        return [n for n in names if source not in self.names.get(n, ()) and not re.search(rf"\b{re.escape(n)}", lowered)]
+
     def correct(self, word: str) -> str | None:
         """The corpus word ``word`` is most likely a misspelling of, or None.
 

@@ -259,7 +259,8 @@ def _part(text: str, names: list[str], subject: str) -> Part:
     m = _FOCUS.search(text) or _ROLE.search(text) or _ATTRIBUTE.search(text)
     if m:
         name_tokens = {t for n in names for t in tokenize(n)}
-        focus = [t for t in tokenize(m.group(m.lastindex or 1)) if t not in name_tokens]
+        head = " ".join(m.group(m.lastindex or 1).split()[:2])  # the noun phrase's head, not what follows
+        focus = [t for t in tokenize(head) if t not in name_tokens]
     return Part(
         text=text, kind=kind, also=_ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),

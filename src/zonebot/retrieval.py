@@ -43,6 +43,17 @@ def search(
     return [replace(snapshot.passages[row], score=round(score / top, 4)) for row, score in best], qv
 
 
+def about(snapshot: Snapshot, embedder: Embedder, query: str, names: tuple[str, ...], lexicon: Lexicon, k: int,
+          mode: str, query_vector: np.ndarray) -> list[Passage]:  # fmt: skip
+    """The ``k`` best passages for ``query`` among those that speak of every one of ``names`` (the
+    subject asked about), looking three times as deep; others fill up when there are too few."""
+    found, _ = search(snapshot, embedder, query, 3 * k if names else k, mode, query_vector=query_vector)
+    if not names:
+        return found
+    on_subject = [p for p in found if not lexicon.unspoken(names, p.source, f"{p.title}\n{p.text}")]
+    return (on_subject + [p for p in found if p not in on_subject])[:k]
+
+
 def sentences(snapshot: Snapshot, passages: list[Passage]) -> list[Sentence]:
     """Every sentence of ``passages`` as evidence, with its stored vector, in reading order."""
     out: list[Sentence] = []
