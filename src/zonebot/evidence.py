@@ -144,7 +144,7 @@ class Scorer:
         feats["history"] = _overlap(history, sentence_words) if history else 0.0
         missing = self._missing_names(part, s)
         scored = Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
-                        time_ok=_time_ok(part, s, lead), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
+                        time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
         return scored
 
     def _coverage(self, part: Part, sentence_words: list[str]) -> dict[str, float]:
@@ -194,15 +194,13 @@ def _lead(s: Sentence, sentences: list[Sentence]) -> Sentence | None:
     return next((x for x in sentences if x.passage.id == s.passage.id and x.index == s.index - 1), None)
 
 
-def _time_ok(part: Part, s: Sentence, lead: Sentence | None) -> bool:
+def _time_ok(part: Part, s: Sentence) -> bool:
     """The sentence is about a year the part asks about (numbers asked, or relative to the document's date)."""
     base = facts.doc_year(s.passage.date)
     asked = set(part.years) | ({base + r for r in part.relative} if base is not None else set())
     if not asked:
         return True
     said = facts.sentence_years(s.text, s.passage.date)
-    if lead is not None:
-        said |= facts.sentence_years(lead.text, s.passage.date)
     if said:
         return bool(said & asked)
     return base in asked  # an undated statement in an article speaks of the article's year

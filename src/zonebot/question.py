@@ -54,7 +54,7 @@ _ROLE = re.compile(
 # "What is the <population> of ...", "What is M-Fine's <annual revenue>?": the attribute asked about.
 _ATTRIBUTE = re.compile(
     r"\b(?:what|which)(?: is| are| was| were|'s|’s) (?:the |its |their )((?:[\w-]+ ){0,2}[\w-]+?)(?= (?:of|for|in|at)\b)"
-    r"|\b[\w-]+(?:'s|’s) ((?:[\w-]+ ){0,2}[\w-]+)\s*\??$",
+    r"|\b[\w-]+(?:'s|’s) ((?:[\w-]+ ){0,2}[\w-]+?)(?=\s+(?:in|last|this|during|for|since)\b|\s*\?|\s*$)",
     re.I,
 )
 _TYPE_WORDS = re.compile(
@@ -253,6 +253,9 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
 _ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
 
 
+_NAMES_AREA = re.compile(r"\barea\b(?!\s+(high|zone|park))|square|\bkm|hectare|acre", re.I)
+
+
 def _part(text: str, names: list[str], subject: str) -> Part:
     kind = next((k for k, rx in _KINDS if rx.search(text)), None)
     focus: list[str] = []
@@ -262,7 +265,7 @@ def _part(text: str, names: list[str], subject: str) -> Part:
         head = " ".join(m.group(m.lastindex or 1).split()[:2])  # the noun phrase's head, not what follows
         focus = [t for t in tokenize(head) if t not in name_tokens]
     return Part(
-        text=text, kind=kind, also=_ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
+        text=text, kind=kind, also=() if _NAMES_AREA.search(text) else _ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),
         focus=tuple(focus), polar=bool(_POLAR.match(text)) and not _ALTERNATIVES.search(text),
         wants_list=bool(_LIST.search(text)),
