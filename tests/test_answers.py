@@ -133,14 +133,14 @@ def test_the_scorer_credits_other_words_for_the_same_thing(bot: ZoneBot) -> None
     """Soft coverage: "workers" is met by "employees" far better than by an unrelated word."""
     scorer: Scorer = bot._refresh()[1]
     words = WordVectors(bot.embedder.embed)
-    text = "The park has 5,000 employees. The park has 5,000 trees."
+    text = "Each site has 5,000 employees. Each site has 5,000 trees."
     p = Passage(id="t", source="t.txt", title="t", ordinal=0, start=0, end=len(text), text=text,
-                sentences=[(0, 29), (30, len(text))])  # fmt: skip
+                sentences=[(0, 30), (31, len(text))])  # fmt: skip
     vectors = bot.embedder.embed([p.text[a:b] for a, b in p.sentences])
     sentences = [Sentence(p, i, a, b, 0, vectors[i]) for i, (a, b) in enumerate(p.sentences)]
     from zonebot.question import plan
 
-    part = plan("How many workers does the park have?", [], scorer.lexicon).parts[0]
+    part = plan("How many workers does each site have?", [], scorer.lexicon).parts[0]
     ranked = Scorer(bot.embedder.embed, scorer.lexicon, scorer.decision, words).rank(
         part, sentences, bot.embedder.embed_query(part.text))
     assert ranked[0].text.endswith("employees.")

@@ -142,7 +142,7 @@ class Scorer:
         feats["shape"] = float(facts.in_form(part.kind, part.wants_list, text))
         feats["rank"] = float(s.rank)
         feats["history"] = _overlap(history, sentence_words) if history else 0.0
-        missing = self._missing_names(part, s)
+        missing = self._missing_names(part, s, lead)
         scored = Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
                         time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
         return scored
@@ -172,9 +172,24 @@ class Scorer:
             "focus_min": float(soft[focus].min()) if focus.any() else 1.0,
         }
 
-    def _missing_names(self, part: Part, s: Sentence) -> list[str]:
+    def _missing_names(self, part: Part, s: Sentence, lead: Sentence | None) -> list[str]:
+        """Names asked about that the sentence does not speak of. A sentence that opens with a name
+        ("Jinqiao ... covers", or "It covers" after such a sentence) is about that subject: the names
+        must be in it. Otherwise its passage or document must speak of them."""
+        opening = lead.text if lead is not None else s.text
+        if _opens_with_subject(opening, self.lexicon):
+            said = (s.text + "\n" + (lead.text if lead is not None else "")).lower()
+            return [n for n in part.names if not re.search(rf"\b{re.escape(n)}", said)]
         p = s.passage
         return self.lexicon.unspoken(part.names, p.source, f"{p.title}\n{p.text}")
+
+
+_OPENING = re.compile(r"^[\"“]?([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
+
+
+def _opens_with_subject(text: str, lexicon: Lexicon) -> bool:
+    m = _OPENING.match(text)
+    return bool(m) and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split())
 
 
 def _share(values: np.ndarray, weight: np.ndarray) -> float:

@@ -26,7 +26,7 @@ _KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b|\bwhat year\b", re.I)),
     ("time", re.compile(r"^\s*(and )?when\b|\b(what|which) (date|day|month)\b|\bby when\b|\bhow long ago\b|"
                         r"\bwhen (was|were|did|is|will|does|do|has)\b|\b(older|oldest|newer|newest|younger|youngest|"
-                        r"earlier|earliest)\b|\b(came|come|was|were) first\b", re.I)),
+                        r"earlier|earliest|first|later)\b(?=.*\b(or|than)\b)", re.I)),
     ("size", re.compile(r"\bhow (large|big|much land|much area|wide|much space)\b|\b(size|acreage|footprint|"
                         r"square kilomet\w*|km2|km²|hectares?)\b|\b(total|land|planned|floor) area\b|\b(what|the) area of\b|"
                         r"\b(bigger|larger|smaller|biggest|largest|smallest)\b(?! (share|part|output|number))", re.I)),
@@ -233,6 +233,9 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
     base = _part(ask, [n for g in groups for n in g[2]], ", ".join(ask[a:b] for a, b, _ in groups))
     name_words = {w.lower().removesuffix("'s") for a, b, _ in _groups(ask, lexicon, named=False) for w in words(ask[a:b])}
     base = replace(base, name_words=tuple(sorted(name_words)))
+    thing = _SIZE_OF.search(ask)
+    if base.kind == "size" and thing and thing.group(1).lower() in name_words | {"it", "they"}:
+        base = replace(base, also=())  # "how large is the Bay Area zone": a place's size, not an amount
     if len(groups) < 2:
         return [base]
     joined = all(_JOINERS.match(ask[groups[i][1] : groups[i + 1][0]]) for i in range(len(groups) - 1))
@@ -253,6 +256,7 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
 _ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
 
 
+_SIZE_OF = re.compile(r"\bhow (?:big|large) (?:is|was|are|were) (?:the |its |their )?([\w'-]+)", re.I)
 _NAMES_AREA = re.compile(r"\barea\b(?!\s+(high|zone|park))|square|\bkm|hectare|acre", re.I)
 
 
