@@ -10,11 +10,12 @@ from typing import Any
 from .answerers import AnswerRequest, create
 from .config import Settings
 from .embeddings import Embedder
-from .errors import IndexMissingError, InvalidQuestionError
+from .errors import IndexMissingError
 from .evidence import Evidence
 from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
 from .models import Answer, IngestReport, Passage
 from .retrieval import search
+from .validation import clean_history, clean_question
 
 Message = dict[str, Any]
 
@@ -97,14 +98,7 @@ class ZoneBot:
 
     # -- questions ----------------------------------------------------------------------
     def _check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidQuestionError("the question is empty: type a question about the corpus")
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidQuestionError(
-                f"the question is {len(question):,} characters; the limit is "
-                f"{self.settings.max_question_chars:,} (ZONEBOT_MAX_QUESTION_CHARS)"
-            )
-        return " ".join(question.split())
+        return clean_question(question, self.settings.max_question_chars)
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """The best passages for ``query``, best first, with fused scores."""
@@ -115,7 +109,7 @@ class ZoneBot:
 
     def _request(self, question: str, history: list[Message] | None, mode: str | None) -> AnswerRequest:
         question = self._check(question)
-        history = [m for m in (history or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        history = clean_history(history)
         snapshot, evidence = self._refresh()
         analysis = evidence.analyse(question, history)
         condense = getattr(self._answerer, "condense", None)
