@@ -254,7 +254,10 @@ def test_ingest_names_the_unreadable_file_and_folder(locked_corpus: tuple[Path, 
     out = _zonebot("ingest", "--json", "--corpus", str(corpus), "--index", str(index))
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert {"source": "jinshan-district-industrial-parks.txt", "reason": "cannot read file (Permission denied)"} in report["skipped"]
+    assert {
+        "source": "jinshan-district-industrial-parks.txt",
+        "reason": "cannot read file (Permission denied)",
+    } in report["skipped"]
     assert {"source": "private/", "reason": "folder cannot be read (Permission denied)"} in report["ignored"]
     assert "jinshan-district-industrial-parks.txt" in report["removed"]
 
