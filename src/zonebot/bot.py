@@ -39,7 +39,7 @@ class ZoneBot:
         base = settings or Settings.from_env()
         self.settings = Settings.from_env(**{**base.__dict__, "corpus_dir": corpus_dir or base.corpus_dir,
                                              "index_dir": index_dir or base.index_dir, **overrides})  # fmt: skip
-        self.embedder = Embedder(batch_size=self.settings.batch_size, backend=self.settings.embed_backend)
+        self.embedder = Embedder(self.settings.batch_size, self.settings.embed_backend, self.settings.model_cache)
         self._snapshot: Snapshot | None = None
         self._evidence: Evidence | None = None
         self._lock = threading.Lock()

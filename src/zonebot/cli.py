@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .config import settings_help
 from .errors import ZoneBotError
 
 
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zonebot",
         description="Cited answers about Shanghai's industrial zones from the documents in a corpus folder.",
+        epilog="settings (environment variables; the options above override them):\n" + settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="corpus folder (default ./corpus, env ZONEBOT_CORPUS_DIR)")
