@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SEED_CORPUS, cited_sources, free_port
+from tests.test_robustness import BROKEN_UTF8, _encrypted_pdf
 from zonebot import ZoneBot
+from zonebot.cli import main
 from zonebot.models import IngestReport
 from zonebot.splitting import split_sentences
 
@@ -60,6 +62,21 @@ FILES: dict[str, tuple[bytes, bytes | None]] = {
     ".git/config.txt": (_prose("Hidden Folder Park"), None),
     "notes.docx": (b"PK\x03\x04 not really a document", None),
     "README": (_prose("Extensionless Park"), None),
+    # The earlier robustness list, in the same corpus.
+    "empty.txt": (b"", None),
+    "binary.txt": (bytes(range(256)) * 64, None),
+    "corrupt.pdf": (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage \x00\xff truncated", None),
+    "no-text.html": (b"<html><<<>>><script>var x = 1;</script></html>", None),
+    "broken-utf8.txt": (BROKEN_UTF8, None),
+}
+BAD = {
+    "empty.txt": "file is empty",
+    "binary.txt": "binary data",
+    "corrupt.pdf": "corrupt PDF",
+    "encrypted.pdf": "PDF is encrypted",
+    "no-text.html": "no prose left after removing page chrome",
+    "pipe.txt": "not a regular file",
+    "linked.txt": "links are not followed",
 }
 
 
@@ -76,6 +93,9 @@ def corpus_bot(tmp_path_factory: pytest.TempPathFactory) -> tuple[ZoneBot, Inges
             path.with_name(path.name + ".meta.json").write_bytes(sidecar)
     with open(os.path.join(os.fsencode(corpus), LATIN1_NAME), "wb") as fh:
         fh.write(_prose("Qingcun Food Park"))
+    (corpus / "encrypted.pdf").write_bytes(_encrypted_pdf())
+    os.mkfifo(corpus / "pipe.txt")  # reading it would block forever
+    os.symlink(corpus / "ru" / "jinshan-ru.txt", corpus / "linked.txt")
     bot = ZoneBot(corpus_dir=corpus, index_dir=base / "index")
     return bot, bot.ingest()
 
@@ -87,9 +107,25 @@ def _by_source(items: list) -> dict[str, str]:  # type: ignore[type-arg]
 def test_every_good_document_is_indexed_whatever_its_name_sidecar_or_encoding(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     bot, report = corpus_bot
     indexed = {d["source"] for d in bot.documents()}
-    good = {n for n in FILES if not n.startswith(".") and n.endswith(".txt")} | {DISPLAY_NAME}
+    good = {n for n in FILES if not n.startswith(".") and n.endswith(".txt") and n not in BAD} | {DISPLAY_NAME}
     assert good <= indexed, (good - indexed, report.summary())
-    assert not report.skipped, report.summary()
+    assert not indexed & set(BAD)
+
+
+@pytest.mark.parametrize(("source", "reason"), BAD.items())
+def test_every_bad_file_is_named_with_its_reason(corpus_bot, source: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    _, report = corpus_bot
+    assert reason in _by_source(report.skipped)[source]
+    assert f"skipped {source}: " in report.summary()
+
+
+def test_the_ingest_command_exits_0_on_the_hostile_corpus(corpus_bot, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    bot, _ = corpus_bot
+    args = ["ingest", "--corpus", str(bot.settings.corpus_dir), "--index", str(bot.settings.index_dir)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for source in [*BAD, ".git/", "sidecar-list.txt"]:
+        assert f" {source}: " in out
 
 
 def test_a_latin1_file_name_is_answerable_under_an_escaped_name(corpus_bot) -> None:  # type: ignore[no-untyped-def]
@@ -231,6 +267,7 @@ def locked_corpus(tmp_path: Path) -> tuple[Path, Path]:
     ZoneBot(corpus_dir=corpus, index_dir=index).ingest()
     os.chmod(corpus / "jinshan-district-industrial-parks.txt", 0)
     os.chmod(corpus / "private", 0)
+    os.chmod(corpus / "jinqiao-development-zone.txt.meta.json", 0)
     yield corpus, index
     os.chmod(corpus / "private", 0o755)
 
@@ -260,6 +297,10 @@ def test_ingest_names_the_unreadable_file_and_folder(locked_corpus: tuple[Path, 
     } in report["skipped"]
     assert {"source": "private/", "reason": "folder cannot be read (Permission denied)"} in report["ignored"]
     assert "jinshan-district-industrial-parks.txt" in report["removed"]
+    # An unreadable sidecar costs the metadata, not the document.
+    [warning] = report["warnings"]
+    assert warning["source"] == "jinqiao-development-zone.txt" and "cannot be read" in warning["reason"]
+    assert "jinqiao-development-zone.txt" in report["updated"]
 
 
 @pytest.mark.slow
