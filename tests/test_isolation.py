@@ -303,6 +303,30 @@ def test_ingest_names_the_unreadable_file_and_folder(locked_corpus: tuple[Path, 
     assert "jinqiao-development-zone.txt" in report["updated"]
 
 
+@needs_setpriv
+def test_ask_answers_when_the_whole_corpus_folder_becomes_unreadable(locked_corpus: tuple[Path, Path]) -> None:
+    corpus, index = locked_corpus
+    os.chmod(corpus, 0)
+    try:
+        asked = _zonebot("ask", "How large is the Jinqiao zone?", "--corpus", str(corpus), "--index", str(index))
+        ingested = _zonebot("ingest", "--corpus", str(corpus), "--index", str(index))
+    finally:
+        os.chmod(corpus, 0o755)
+    assert asked.returncode == 0 and "20.48" in asked.stdout, asked.stderr
+    # An ingest refuses (rather than emptying the index) and says why.
+    assert ingested.returncode == 2 and "cannot be read (Permission denied)" in ingested.stderr
+
+
+def test_ask_answers_after_the_corpus_folder_is_deleted(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    ZoneBot(corpus_dir=corpus, index_dir=tmp_path / "index").ingest()
+    shutil.rmtree(corpus)
+    bot = ZoneBot(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert bot.ensure_index() is None
+    assert "20.48" in bot.ask("How large is the Jinqiao zone?").text
+
+
 @pytest.mark.slow
 @needs_setpriv
 def test_serve_starts_and_answers_after_a_corpus_file_becomes_unreadable(locked_corpus: tuple[Path, Path]) -> None:

@@ -38,7 +38,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissingError, IngestLockedError, LoadError
 from .lexical import LexicalIndex, tokenize
-from .loading import discover, fingerprint, load_document, scan
+from .loading import corpus_problem, discover, fingerprint, load_document, scan
 from .models import Document, IngestReport, Passage, SkippedFile
 from .splitting import split_document
 from .store import VectorStore
@@ -240,8 +240,9 @@ def ingest(
     generation it is read instead of opening a second copy (and left open).
     """
     started = time.perf_counter()
-    if not settings.corpus_dir.is_dir():
-        raise LoadError(f"corpus folder {settings.corpus_dir} does not exist; create it or set ZONEBOT_CORPUS_DIR")
+    problem = corpus_problem(settings.corpus_dir)
+    if problem:  # refused, not read as an empty corpus: that would delete every document from the index
+        raise LoadError(problem)
     build = _Build(settings, embedder, IngestReport(), progress or (lambda _msg: None))
     with ingest_lock(settings.index_dir, wait):
         prev_name = current_generation(settings.index_dir)
@@ -566,6 +567,8 @@ def is_stale(settings: Settings, embedder: Embedder | None = None) -> bool:
         return True
     if manifest.get("fingerprint", {}).get("format") != FORMAT_VERSION:
         return True
+    if corpus_problem(settings.corpus_dir):
+        return False  # nothing to compare with: keep answering from the index (an ingest would say why)
     docs, skipped = manifest["docs"], manifest.get("skipped", {})
     seen = set()
     for source, path in discover(settings.corpus_dir):

@@ -81,6 +81,20 @@ def _ignore_reason(name: str) -> str | None:
     return None
 
 
+def corpus_problem(corpus_dir: Path) -> str | None:
+    """Why the corpus folder as a whole cannot be read (missing, not a folder, no permission), or None."""
+    try:
+        with os.scandir(corpus_dir) as entries:
+            next(entries, None)
+    except FileNotFoundError:
+        return f"corpus folder {corpus_dir} does not exist; create it or set ZONEBOT_CORPUS_DIR"
+    except OSError as exc:
+        return (
+            f"corpus folder {corpus_dir} cannot be read ({exc.strerror}); check its permissions or ZONEBOT_CORPUS_DIR"
+        )
+    return None
+
+
 def discover(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
     """Yield ``(display name, path)`` of every ingestible file, sorted, not following links."""
     yield from scan(corpus_dir).files
