@@ -126,3 +126,31 @@ def test_ask_endpoint_reads_a_follow_up_in_content_blocks(server_url: str) -> No
 def test_ask_endpoint_refuses_a_non_question_with_the_reason(server_url: str, question: Any, reason: str) -> None:
     event, data = _call_ask(server_url, [question, []])
     assert event == "error" and reason in json.dumps(data)
+
+
+# -- the same through the command line -------------------------------------------------------------
+@pytest.mark.parametrize(("content", "reason"), [(b"{not json", "cannot read it as JSON"), (None, "No such file")])
+def test_ask_command_names_an_unreadable_history_file(bot, tmp_path, capsys, content, reason) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.cli import main
+
+    history = tmp_path / "history.json"
+    if content is not None:
+        history.write_bytes(content)
+    args = ["ask", "How big is it?", "--history", str(history), "--corpus", str(bot.settings.corpus_dir),
+            "--index", str(bot.settings.index_dir)]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"--history {history}: cannot read it as JSON" in err and reason in err
+
+
+def test_ask_command_reads_a_history_file_with_malformed_turns(bot, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.cli import main
+
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps([5, {"role": "user", "metadata": "x", "content": FOLLOW_UP[0]["content"]}, FOLLOW_UP[1]])
+    )
+    args = ["ask", "How big is it?", "--history", str(history), "--corpus", str(bot.settings.corpus_dir),
+            "--index", str(bot.settings.index_dir)]  # fmt: skip
+    assert main(args) == 0
+    assert "20.48" in capsys.readouterr().out
