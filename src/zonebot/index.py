@@ -8,7 +8,8 @@ Layout under ``index/``::
                        stats.json, bm25/ and (embedded mode) chroma/
 
 An ingest builds a complete new generation beside the current one and only then
-points ``CURRENT`` at it, so a crash at any moment leaves the previous index
+points ``CURRENT`` at it (phases: ``_diff`` → ``_load`` / ``_split`` → ``_embed`` →
+``_assemble`` → ``_swap``), so a crash at any moment leaves the previous index
 answering. Unchanged files are carried over with their vectors, and a sentence
 whose text is already indexed reuses its vector: no text is embedded twice.
 Sentence vectors are kept too, for the answerer; a passage's vector is the
