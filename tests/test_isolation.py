@@ -22,6 +22,7 @@ from tests.conftest import SEED_CORPUS, cited_sources, free_port
 from tests.test_robustness import BROKEN_UTF8, _encrypted_pdf
 from zonebot import ZoneBot
 from zonebot.cli import main
+from zonebot.loading import scan
 from zonebot.models import IngestReport
 from zonebot.splitting import split_sentences
 
@@ -150,6 +151,18 @@ def test_a_bad_sidecar_is_a_warning_and_the_document_is_kept(corpus_bot, source:
     assert warning in warnings[source]
     assert source in report.added and bot.document_text(source)
     assert f"warning {source}: sidecar" in report.summary()
+
+
+def test_two_names_that_display_alike_are_not_mixed_up(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with open(os.path.join(os.fsencode(corpus), LATIN1_NAME), "wb") as fh:
+        fh.write(_prose("Qingcun Food Park"))
+    (corpus / DISPLAY_NAME).write_bytes(_prose("Literal Backslash Park"))  # the escape, typed as a name
+    found = scan(corpus)
+    assert len(found.files) == 1
+    [ignored] = found.ignored
+    assert ignored.source == DISPLAY_NAME and "same as another file's" in ignored.reason
 
 
 def test_a_sidecar_with_a_lone_surrogate_keeps_its_title_readable(corpus_bot) -> None:  # type: ignore[no-untyped-def]

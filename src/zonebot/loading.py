@@ -47,6 +47,7 @@ def scan(corpus_dir: Path) -> Scan:
     """Every ingestible file as ``(display name, path)``, sorted, not following links; and what was ignored."""
     root = corpus_dir.resolve()
     found = Scan()
+    seen: set[str] = set()
 
     def unreadable(exc: OSError) -> None:  # os.walk's onerror: a folder it could not list
         where = display_name(os.path.relpath(exc.filename, root)) if exc.filename else "?"
@@ -64,9 +65,12 @@ def scan(corpus_dir: Path) -> Scan:
                 continue
             source = display_name((rel_dir / name).as_posix())
             reason = _ignore_reason(name)
+            if not reason and source in seen:  # a literal "caf\xe9" beside a Latin-1 "café"
+                reason = "its name, shown with escapes, is the same as another file's: rename one of them"
             if reason:
                 found.ignored.append(SkippedFile(source, reason))
             else:
+                seen.add(source)
                 found.files.append((source, Path(dirpath) / name))
     return found
 
