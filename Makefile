@@ -43,6 +43,7 @@ eval: setup
 	$(BIN)/zonebot eval --qa eval/qa.jsonl --markdown eval/report.md
 
 bench: setup
+	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -14,7 +14,7 @@ import pytest
 
 from zonebot import embeddings
 from zonebot.embeddings import MODEL_NAME, Embedder
-from zonebot.errors import ZoneBotError
+from zonebot.errors import SettingsError, ZoneBotError
 
 SEED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SENTENCES = [
@@ -25,19 +25,24 @@ SENTENCES = [
 ]
 
 
-def test_backend_names_differ_so_the_index_fingerprint_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_names_differ_so_the_index_fingerprint_changes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from zonebot import ZoneBot
+
     assert Embedder(backend="torch").name == MODEL_NAME
     assert Embedder(backend="onnx-int8").name == f"{MODEL_NAME}:onnx-int8"
-    monkeypatch.delenv("ZONEBOT_EMBED_BACKEND", raising=False)
-    assert Embedder().backend == "onnx-int8"  # the default
+    assert ZoneBot(tmp_path, tmp_path / "index").embedder.backend == "onnx-int8"  # the default
     monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "torch")
-    assert Embedder().backend == "torch"
+    assert ZoneBot(tmp_path, tmp_path / "index").embedder.backend == "torch"
 
 
-def test_unknown_backend_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_backend_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from zonebot import ZoneBot
+
     monkeypatch.setenv("ZONEBOT_EMBED_BACKEND", "onnx-fp16")
-    with pytest.raises(ZoneBotError, match="ZONEBOT_EMBED_BACKEND"):
-        Embedder()
+    with pytest.raises(SettingsError, match="ZONEBOT_EMBED_BACKEND='onnx-fp16'"):
+        ZoneBot(tmp_path, tmp_path / "index")
+    with pytest.raises(SettingsError, match="ZONEBOT_EMBED_BACKEND"):
+        Embedder(backend="onnx-fp16")
 
 
 def test_missing_onnx_package_names_the_package_and_the_setting(
@@ -57,18 +62,16 @@ def test_missing_onnx_package_names_the_package_and_the_setting(
 
 
 @pytest.fixture
-def onnx_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A private, empty export cache; the process-wide loaded export is forgotten before and after."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("ZONEBOT_MODEL_CACHE", str(tmp_path / "cache"))
-    embeddings._load_onnx_int8.cache_clear()
+def onnx_cache(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A private, empty export cache; the process-wide loaded exports are forgotten before and after."""
+    embeddings.load_onnx_int8.cache_clear()
     yield tmp_path / "cache"
-    embeddings._load_onnx_int8.cache_clear()
+    embeddings.load_onnx_int8.cache_clear()
 
 
 @pytest.mark.slow
 def test_onnx_int8_exports_offline_and_agrees_with_torch(onnx_cache: Path) -> None:
-    onnx = Embedder(backend="onnx-int8")
+    onnx = Embedder(backend="onnx-int8", model_cache=onnx_cache)
     torch = Embedder(backend="torch")
     a, b = onnx.embed(SENTENCES), torch.embed(SENTENCES)
     assert a.shape == b.shape == (len(SENTENCES), 384)
@@ -76,14 +79,25 @@ def test_onnx_int8_exports_offline_and_agrees_with_torch(onnx_cache: Path) -> No
     assert float((a * b).sum(axis=1).min()) >= 0.98
     assert onnx.count_tokens(SENTENCES[1]) == torch.count_tokens(SENTENCES[1])
 
-    folder = embeddings.onnx_cache_dir()
+    folder = embeddings.onnx_cache_dir(onnx_cache)
     assert folder.parent == onnx_cache and (folder / "manifest.json").exists()
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no temp folder left behind
     # Reused, not rebuilt: a second load does not touch the export.
     mtime = (folder / "model.onnx").stat().st_mtime_ns
-    embeddings._load_onnx_int8.cache_clear()
-    Embedder(backend="onnx-int8").embed(SENTENCES[:1])
+    embeddings.load_onnx_int8.cache_clear()
+    Embedder(backend="onnx-int8", model_cache=onnx_cache).embed(SENTENCES[:1])
     assert (folder / "model.onnx").stat().st_mtime_ns == mtime
+
+
+def test_the_model_cache_setting_is_where_the_export_is_read(bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``ZoneBot(model_cache=...)`` is where the encoder is loaded from, not an environment variable."""
+    from zonebot import ZoneBot
+
+    default = bot.embedder.model.folder  # the session's export, already built
+    shutil.copytree(default, tmp_path / "models" / default.name)
+    other = ZoneBot(tmp_path, tmp_path / "index", model_cache=tmp_path / "models")
+    assert other.embedder.model.folder == tmp_path / "models" / default.name
+    assert other.embedder.embed(SENTENCES[:1]).shape == (1, 384)
 
 
 @pytest.mark.slow
@@ -106,7 +120,7 @@ def test_onnx_tokenizer_gives_the_models_own_word_pieces(bot) -> None:  # type: 
     """The ONNX path tokenizes without transformers: same ids, truncation and padding as the model's tokenizer."""
     assert bot.embedder.backend == "onnx-int8"
     ours = bot.embedder.model.tokenizer
-    reference = embeddings._load_model().tokenizer
+    reference = embeddings.load_torch_model().tokenizer
     texts = ["Jinqiao covers 20.48 km², ¥3.5 billion!", "金桥出口加工区 " + "export zone " * 200, "x", ""]
     assert ours(texts)["input_ids"] == reference(texts, add_special_tokens=True)["input_ids"]
     want = reference(texts, padding=True, truncation=True, max_length=embeddings.MAX_SEQ_TOKENS, return_tensors="np")

@@ -7,6 +7,7 @@ from .errors import (
     IngestLockedError,
     InvalidQuestionError,
     LoadError,
+    SettingsError,
     ZoneBotError,
 )
 from .langchain import ZoneBotRetriever
@@ -14,7 +15,7 @@ from .models import Answer, Citation, Document, IngestReport, Passage, SkippedFi
 
 __all__ = [
     "Answer", "Citation", "Document", "IndexMissingError", "IngestLockedError", "IngestReport",
-    "InvalidQuestionError", "LoadError", "Passage", "Settings", "SkippedFile", "ZoneBot",
+    "InvalidQuestionError", "LoadError", "Passage", "Settings", "SettingsError", "SkippedFile", "ZoneBot",
     "ZoneBotError", "ZoneBotRetriever",
 ]  # fmt: skip
 __version__ = "0.1.0"

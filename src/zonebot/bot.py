@@ -12,12 +12,13 @@ from . import decision
 from .answerers import AnswerRequest, PartEvidence, create
 from .config import Settings
 from .embeddings import Embedder
-from .errors import IndexMissingError, InvalidQuestionError
+from .errors import IndexMissingError
 from .evidence import Scorer, WordVectors
 from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
 from .models import Answer, IngestReport, Passage
 from .question import Part, plan
 from .retrieval import about, lexicon, search, sentences
+from .validation import clean_history, clean_question
 
 Message = dict[str, Any]
 
@@ -41,7 +42,7 @@ class ZoneBot:
         base = settings or Settings.from_env()
         self.settings = Settings.from_env(**{**base.__dict__, "corpus_dir": corpus_dir or base.corpus_dir,
                                              "index_dir": index_dir or base.index_dir, **overrides})  # fmt: skip
-        self.embedder = Embedder(batch_size=self.settings.batch_size, backend=self.settings.embed_backend)
+        self.embedder = Embedder(self.settings.batch_size, self.settings.embed_backend, self.settings.model_cache)
         self._snapshot: Snapshot | None = None
         self._scorer: Scorer | None = None
         self._decision = decision.load()
@@ -103,14 +104,7 @@ class ZoneBot:
 
     # -- questions ----------------------------------------------------------------------
     def _check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidQuestionError("the question is empty: type a question about the corpus")
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidQuestionError(
-                f"the question is {len(question):,} characters; the limit is "
-                f"{self.settings.max_question_chars:,} (ZONEBOT_MAX_QUESTION_CHARS)"
-            )
-        return " ".join(question.split())
+        return clean_question(question, self.settings.max_question_chars)
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """The best passages for ``query``, best first, with fused scores."""
@@ -122,7 +116,7 @@ class ZoneBot:
     def _request(self, question: str, history: list[Message] | None, mode: str | None) -> AnswerRequest:
         """question -> plan -> retrieval for each part -> evidence: everything an answerer needs."""
         question = self._check(question)
-        history = [m for m in (history or []) if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        history = clean_history(history)
         snapshot, scorer = self._refresh()
         read = plan(question, history, scorer.lexicon)
         condense = getattr(self._answerer, "condense", None)

@@ -12,8 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Scripts written without spaces between words (CJK ideographs, kana, Thai): counted by characters.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# A word of any script: a letter or digit, then word characters and in-word punctuation.
+_WORD = re.compile(r"[^\W_][\w'’\-.$%]*")
 _DATE = re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_TERMINAL = tuple(".!?:;\"')”’。！？：；）)")
+_TERMINAL = tuple(".!?:;\"')”’。！？：；）)؟۔।॥")  # Arabic question mark and full stop, Devanagari danda
 
 _CHROME_PATTERNS = [
     re.compile(p, re.IGNORECASE)
@@ -53,8 +57,10 @@ _BULLET = re.compile(r"^(?:[-*•·–]\s+|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)(.+)$"
 
 
 def _word_count(line: str) -> int:
-    cjk = len(_CJK.findall(line))
-    return len(re.findall(r"[A-Za-z0-9][\w'’\-.$%]*", line)) + cjk // 2
+    """Words of any script (Cyrillic, Arabic, Hebrew as much as Latin); unspaced scripts count two characters
+    as a word."""
+    unspaced = len(_UNSPACED.findall(line))
+    return len(_WORD.findall(_UNSPACED.sub(" ", line))) + unspaced // 2
 
 
 def is_prose(line: str) -> bool:

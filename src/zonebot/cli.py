@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .config import settings_help
 from .errors import ZoneBotError
 
 
@@ -31,7 +32,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
-    history = json.loads(Path(args.history).read_text()) if args.history else None
+    history = _read_history(args.history) if args.history else None
     answer = bot.ask(args.question, history=history)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
@@ -42,6 +43,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for note in answer.notes:
         print(f"\nnote: {note}", file=sys.stderr)
     return 0
+
+
+def _read_history(path: str) -> object:
+    """The --history file's JSON; turns that are not messages are left out later (``validation.clean_history``)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ZoneBotError(f"--history {path}: cannot read it as JSON ({exc})") from None
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -118,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zonebot",
         description="Cited answers about Shanghai's industrial zones from the documents in a corpus folder.",
+        epilog="settings (environment variables; the options above override them):\n" + settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", help="corpus folder (default ./corpus, env ZONEBOT_CORPUS_DIR)")

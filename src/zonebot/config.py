@@ -1,75 +1,83 @@
-"""All of zonebot's settings in one place, read from ``ZONEBOT_*`` environment variables."""
+"""All of zonebot's settings in one place, read from ``ZONEBOT_*`` environment variables.
+
+This is the only module that reads ``ZONEBOT_*``: a ``Settings`` is parsed and validated once
+(``Settings.from_env``) and handed down; the CLI's ``--help`` lists every field from here.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import SettingsError
+
+ENV_PREFIX = "ZONEBOT_"
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """zonebot configuration. Every field has an environment variable ``ZONEBOT_<NAME>``."""
 
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    #: Chroma server URL (``http://host:port``); unset means the embedded store under ``index_dir``.
-    chroma_url: str | None = None
-    #: Largest passage, in the embedding model's word pieces (the model truncates past 256).
-    passage_tokens: int = 160
-    #: Passages retrieved per question.
-    top_k: int = 6
-    #: Retrieval mode: ``hybrid`` (dense + BM25 fused), ``dense`` or ``bm25``.
-    retrieval: str = "hybrid"
-    #: Answerer: unset/``extractive`` (default, no LLM), ``openai`` or ``ollama``.
-    llm: str | None = None
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_timeout: float = 30.0
-    #: Longest question accepted, in characters.
-    max_question_chars: int = 2000
-    #: Embedding batch size.
-    batch_size: int = 64
-    #: Embedding backend: ``onnx-int8`` (exported offline from the bundled model on first use) or ``torch`` (fp32).
-    embed_backend: str = "onnx-int8"
-    #: Where the onnx-int8 export is cached (default ``~/.cache/zonebot``).
-    model_cache: Path | None = None
-    #: Chat server address and port (``zonebot serve``, ``app.py``).
-    host: str = "127.0.0.1"
-    port: int = 7860
-    #: ``user:password`` to require a login on the chat server.
-    auth: str | None = field(default=None, repr=False)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid")
+
+    corpus_dir: Path = Field(Path("corpus"), description="the documents")
+    index_dir: Path = Field(Path("index"), description="where the index lives")
+    chroma_url: str | None = Field(None, description="a Chroma server (http://host:port) instead of the embedded store")
+    passage_tokens: int = Field(
+        160, ge=16, le=254, description="largest passage, in word pieces (the model truncates past 256)"
+    )
+    top_k: int = Field(6, ge=1, le=100, description="passages retrieved per question")
+    retrieval: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="hybrid, dense or bm25")
+    llm: str | None = Field(None, description="answerer: unset or extractive (no LLM), openai or ollama")
+    llm_base_url: str | None = Field(None, description="the LLM server's URL")
+    llm_model: str | None = Field(None, description="the LLM's model name")
+    llm_api_key: str | None = Field(None, repr=False, description="the LLM server's API key")
+    llm_timeout: float = Field(30.0, gt=0, description="seconds to wait for the LLM")
+    max_question_chars: int = Field(2000, ge=1, description="longest question accepted, in characters")
+    batch_size: int = Field(64, ge=1, description="embedding batch size (texts per forward pass)")
+    embed_backend: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8", description="onnx-int8 (exported from the bundled model on first use) or torch (fp32)"
+    )
+    model_cache: Path | None = Field(None, description="where the onnx-int8 export is kept; unset: ~/.cache/zonebot")
+    host: str = Field("127.0.0.1", description="chat server address")
+    port: int = Field(7860, ge=1, le=65535, description="chat server port")
+    auth: str | None = Field(None, repr=False, description="user:password to require a login on the chat server")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Settings from the environment, with keyword overrides (``None`` overrides are ignored)."""
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = _env(f"ZONEBOT_{f.name.upper()}")
-            if raw is None:
-                continue
-            try:
-                if f.type in ("Path",):
-                    values[f.name] = Path(raw)
-                elif f.type == "int":
-                    values[f.name] = int(raw)
-                elif f.type == "float":
-                    values[f.name] = float(raw)
-                else:
-                    values[f.name] = raw
-            except ValueError:
-                from .errors import ZoneBotError
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from the environment, with keyword overrides (``None`` overrides are ignored).
 
-                raise ZoneBotError(f"ZONEBOT_{f.name.upper()} must be a {f.type}, got {raw!r}") from None
-        settings = cls(**values)  # type: ignore[arg-type]
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        for key in ("corpus_dir", "index_dir"):
-            if key in clean:
-                clean[key] = Path(clean[key])  # type: ignore[arg-type]
-        return replace(settings, **clean)  # type: ignore[arg-type]
+        Raises ``SettingsError`` naming the variable (or keyword) and what it must be.
+        """
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, given)) from None
+
+    def replace(self, **overrides: Any) -> Settings:
+        """A copy with ``overrides`` applied and validated (``None`` overrides are ignored)."""
+        return Settings.from_env(**{**self.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def _explain(exc: ValidationError, given: dict[str, Any]) -> str:
+    problems = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        where = f"{name}=" if name in given else f"{ENV_PREFIX}{name.upper()}="
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown setting {name!r} (see `zonebot --help` for the settings)")
+        else:
+            problems.append(f"{where}{err.get('input')!r}: {err['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def settings_help() -> str:
+    """Every setting with its environment variable, default and meaning, for ``--help``."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        default = "unset" if field.default is None else str(field.default)
+        lines.append(f"  {ENV_PREFIX}{name.upper():<20} {field.description} (default {default})")
+    return "\n".join(lines)

@@ -19,3 +19,7 @@ class InvalidQuestionError(ZoneBotError, ValueError):
 
 class LoadError(ZoneBotError):
     """A corpus file could not be read; the message gives the reason."""
+
+
+class SettingsError(ZoneBotError, ValueError):
+    """A setting (``ZONEBOT_*`` variable or keyword argument) has a value zonebot cannot use."""

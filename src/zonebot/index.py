@@ -8,7 +8,8 @@ Layout under ``index/``::
                        stats.json, bm25/ and (embedded mode) chroma/
 
 An ingest builds a complete new generation beside the current one and only then
-points ``CURRENT`` at it, so a crash at any moment leaves the previous index
+points ``CURRENT`` at it (phases: ``_diff`` → ``_load`` / ``_split`` → ``_embed`` →
+``_assemble`` → ``_swap``), so a crash at any moment leaves the previous index
 answering. Unchanged files are carried over with their vectors, and a sentence
 whose text is already indexed reuses its vector: no text is embedded twice.
 Sentence vectors are kept too, for the answerer; a passage's vector is the
@@ -28,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissingError, IngestLockedError, LoadError
 from .lexical import LexicalIndex, tokenize
-from .loading import discover, fingerprint, load_document
+from .loading import corpus_problem, discover, fingerprint, load_document, scan
 from .models import Document, IngestReport, Passage, SkippedFile
 from .splitting import split_document
 from .store import VectorStore
@@ -209,6 +210,29 @@ def _stats(passage_tokens: list[list[str]], documents: dict[str, str]) -> dict[s
     return {"idf": idf, "names": {k: sorted(v) for k, v in names.items()}}
 
 
+@dataclass
+class _Build:
+    """What one ingest carries from phase to phase."""
+
+    settings: Settings
+    embedder: Embedder
+    report: IngestReport
+    say: Progress
+    prev: Snapshot | None = None
+    old_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: list[tuple[str, Path, str]] = field(default_factory=list)  # source, path, content hash
+    digests: dict[str, str] = field(default_factory=dict)
+    accepted: list[tuple[Document, str, str]] = field(default_factory=list)  # document, hash, text hash
+    kept_sources: list[str] = field(default_factory=list)
+    new_passages: list[Passage] = field(default_factory=list)
+    sent_vecs: np.ndarray | None = None  # one row per sentence of ``new_passages``
+
+    @property
+    def dropped(self) -> set[str]:
+        """Sources of the previous generation whose passages do not carry over."""
+        return {s for s in self.old_docs if s not in self.kept_sources}
+
+
 def ingest(
     settings: Settings,
     embedder: Embedder,
@@ -223,225 +247,291 @@ def ingest(
     ``current`` is a snapshot the caller already holds open; when it is the current
     generation it is read instead of opening a second copy (and left open).
     """
-    say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    index_dir, corpus_dir = settings.index_dir, settings.corpus_dir
-    if not corpus_dir.is_dir():
-        raise LoadError(f"corpus folder {corpus_dir} does not exist; create it or set ZONEBOT_CORPUS_DIR")
-    report = IngestReport()
-    with ingest_lock(index_dir, wait):
-        prev_name = current_generation(index_dir)
-        _remove_stale(index_dir, keep={prev_name}, settings=settings, embedder=embedder)
-        fp = settings_fingerprint(settings, embedder)
-        prev: Snapshot | None = None
+    problem = corpus_problem(settings.corpus_dir)
+    if problem:  # refused, not read as an empty corpus: that would delete every document from the index
+        raise LoadError(problem)
+    build = _Build(settings, embedder, IngestReport(), progress or (lambda _msg: None))
+    with ingest_lock(settings.index_dir, wait):
+        prev_name = current_generation(settings.index_dir)
+        _remove_stale(settings.index_dir, keep={prev_name}, settings=settings, embedder=embedder)
         borrowed = current is not None and current.name == prev_name
-
-        def release(snapshot: Snapshot) -> None:
-            if not borrowed:
-                snapshot.close()
-
-        if prev_name:
-            prev = current if borrowed else Snapshot(index_dir, prev_name, embedder, settings.chroma_url)
-            assert prev is not None
-            if prev.manifest.get("fingerprint") != fp or (prev.manifest.get("chroma_url") != settings.chroma_url):
-                report.rebuilt = True
-                release(prev)
-                prev = None
-        old_docs: dict[str, dict[str, Any]] = prev.docs if prev else {}
-
-        # 1. What changed, by content hash.
-        files = list(discover(corpus_dir))
-        changed: list[tuple[str, Path, str]] = []
-        digests: dict[str, str] = {}
-        seen: set[str] = set()
-        for source, path in files:
-            seen.add(source)
-            try:
-                digest = fingerprint(path)
-            except OSError as exc:
-                report.skipped.append(SkippedFile(source, f"cannot read file ({exc.strerror})"))
-                continue
-            digests[source] = digest
-            if source in old_docs and old_docs[source]["hash"] == digest:
-                report.unchanged.append(source)
+        try:
+            build.prev = _open_previous(build, prev_name, current if borrowed else None)
+            _diff(build)
+            if _nothing_changed(build):
+                build.report.passages = len(build.prev.passages) if build.prev else 0
             else:
-                changed.append((source, path, digest))
-        report.removed = sorted(s for s in old_docs if s not in seen)
-        prev_skipped = prev.manifest.get("skipped", {}) if prev else {}
-        if (
-            prev is not None
-            and not report.removed
-            and all(prev_skipped.get(s, {}).get("hash") == d for s, _, d in changed)
-        ):
-            report.skipped = [SkippedFile(s, prev_skipped[s]["reason"]) for s, _, _ in changed]
-            report.passages = len(prev.passages)
-            release(prev)
-            report.seconds = time.perf_counter() - started
-            return report
+                _load(build)
+                _split(build)
+                _embed(build, show_progress)
+                name = _assemble(build)
+                _swap(settings.index_dir, name)
+                _remove_stale(settings.index_dir, keep={name, prev_name}, settings=settings, embedder=embedder)
+        finally:
+            if build.prev is not None and not borrowed:
+                build.prev.close()
+    build.report.seconds = time.perf_counter() - started
+    return build.report
 
-        # 2. Load and split what changed.
-        new_docs: list[tuple[Document, str]] = []
-        for i, (source, path, digest) in enumerate(changed, 1):
-            say(f"reading {i}/{len(changed)}: {source}")
-            try:
-                new_docs.append((load_document(path, source), digest))
-            except LoadError as exc:
-                report.skipped.append(SkippedFile(source, str(exc)))
-                if source in old_docs:
-                    report.removed.append(source)  # its old text no longer matches the file
-        kept_sources = [s for s in report.unchanged if s not in report.removed]
-        text_hashes = {old_docs[s]["text_hash"]: s for s in kept_sources}
-        accepted: list[tuple[Document, str, str]] = []
-        for doc, digest in new_docs:
-            th = hashlib.sha256(doc.text.encode()).hexdigest()
-            if th in text_hashes:
-                report.skipped.append(SkippedFile(doc.source, f"same text as {text_hashes[th]} (stored once)"))
-                if doc.source in old_docs:
-                    report.removed.append(doc.source)
-                continue
-            text_hashes[th] = doc.source
-            accepted.append((doc, digest, th))
-            (report.updated if doc.source in old_docs else report.added).append(doc.source)
 
-        new_passages: list[Passage] = []
-        count_many = _batch_counter(embedder)
-        for i, (doc, _, _) in enumerate(accepted, 1):
-            if i % 100 == 0:
-                say(f"splitting {i}/{len(accepted)}")
-            new_passages.extend(split_document(doc, embedder.count_tokens, settings.passage_tokens, count_many))
+def _open_previous(build: _Build, prev_name: str | None, borrowed: Snapshot | None) -> Snapshot | None:
+    """The current generation to build on, or None when there is none or its vectors cannot be reused."""
+    if not prev_name:
+        return None
+    settings = build.settings
+    prev = borrowed or Snapshot(settings.index_dir, prev_name, build.embedder, settings.chroma_url)
+    fp = settings_fingerprint(settings, build.embedder)
+    if prev.manifest.get("fingerprint") != fp or prev.manifest.get("chroma_url") != settings.chroma_url:
+        build.report.rebuilt = True
+        if borrowed is None:
+            prev.close()
+        return None
+    build.old_docs = prev.docs
+    return prev
 
-        # 3. Embed each distinct new sentence once; a passage vector is the mean of its sentences'.
-        #    A sentence already in the index (an edited file's untouched sentences, a sentence
-        #    repeated across documents) reuses its stored vector: same model, same text.
-        sentences = [s for p in new_passages for s in p.sentence_texts()]
-        known: dict[str, int] = {}
-        if prev is not None and sentences:
-            wanted = set(sentences)
-            for row, old_p in enumerate(prev.passages):
-                for text, srow in zip(old_p.sentence_texts(), prev.sentence_rows(row), strict=True):
-                    if text in wanted and text not in known:
-                        known[text] = srow
-        fresh = [t for t in dict.fromkeys(sentences) if t not in known]
-        say(f"embedding {len(fresh)} distinct new sentences ({len(sentences)} in {len(new_passages)} passages)")
-        fresh_vecs = embedder.embed(fresh, show_progress=show_progress)
-        report.embedded = len(fresh)
-        sent_vecs = np.empty((len(sentences), embedder.dimension), dtype=np.float32)
-        if sentences:
-            slot = {t: i for i, t in enumerate(fresh)}
-            mine = np.array([i for i, t in enumerate(sentences) if t in slot], dtype=np.int64)
-            theirs = np.array([i for i, t in enumerate(sentences) if t not in slot], dtype=np.int64)
-            if len(mine):
-                sent_vecs[mine] = fresh_vecs[[slot[sentences[i]] for i in mine]]
-            if len(theirs):
-                assert prev is not None
-                rows = np.array([known[sentences[i]] for i in theirs], dtype=np.int64)
-                sent_vecs[theirs] = np.asarray(prev.sentence_vectors[rows], dtype=np.float32)
 
-        # 4. Assemble the new generation.
-        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6:06d}"
-        gen_dir = index_dir / name
-        gen_dir.mkdir(parents=True)
-        dropped = {s for s in old_docs if s not in kept_sources}
-        keep_passages: list[Passage] = []
-        keep_vec_rows: list[np.ndarray] = []
-        if prev is not None:
-            for row, p in enumerate(prev.passages):
-                if p.source not in dropped:
-                    keep_passages.append(p)
-                    keep_vec_rows.append(np.asarray(prev.sentence_rows(row)))
-        old_rows = np.concatenate(keep_vec_rows) if keep_vec_rows else np.zeros(0, dtype=np.int64)
-        kept_vectors = (
-            np.asarray(prev.sentence_vectors[old_rows], dtype=np.float16)
-            if prev is not None and len(old_rows)
-            else np.zeros((0, embedder.dimension), dtype=np.float16)
+def _diff(build: _Build) -> None:
+    """Phase 1: which files are new, changed, unchanged or gone, by content hash."""
+    report, old_docs = build.report, build.old_docs
+    found = scan(build.settings.corpus_dir)
+    report.ignored = found.ignored
+    for source, path in found.files:
+        digest = fingerprint(path)  # never raises: an unreadable file hashes to a marker and is reported below
+        build.digests[source] = digest
+        if source in old_docs and old_docs[source]["hash"] == digest:
+            report.unchanged.append(source)
+        else:
+            build.changed.append((source, path, digest))
+    report.removed = sorted(s for s in old_docs if s not in build.digests)
+    if build.prev is not None:  # an unchanged file's warnings (a bad sidecar) still hold
+        unchanged = set(report.unchanged)
+        report.warnings = [SkippedFile(w["source"], w["reason"]) for w in build.prev.manifest.get("warnings", [])
+                           if w["source"] in unchanged]  # fmt: skip
+
+
+def _nothing_changed(build: _Build) -> bool:
+    """True when the only changes are files already skipped, for the same reason, last time."""
+    if build.prev is None or build.report.removed:
+        return False
+    before = build.prev.manifest.get("skipped", {})
+    if not all(before.get(s, {}).get("hash") == d for s, _, d in build.changed):
+        return False
+    build.report.skipped = [SkippedFile(s, before[s]["reason"]) for s, _, _ in build.changed]
+    return True
+
+
+def _load_one(path: Path, source: str, report: IngestReport) -> Document | None:
+    """One file's document, or None with the reason in the report: one bad file never stops the ingest."""
+    try:
+        return load_document(path, source, warn=lambda msg: report.warnings.append(SkippedFile(source, msg)))
+    except LoadError as exc:
+        report.skipped.append(SkippedFile(source, str(exc)))
+    except Exception as exc:  # a parser's own bug on a hostile file: report it, keep going
+        report.skipped.append(SkippedFile(source, f"could not be read ({type(exc).__name__}: {exc})"))
+    return None
+
+
+def _load(build: _Build) -> None:
+    """Phase 2a: read what changed; a text already indexed under another name is stored once."""
+    report, old_docs = build.report, build.old_docs
+    loaded: list[tuple[Document, str]] = []
+    for i, (source, path, digest) in enumerate(build.changed, 1):
+        build.say(f"reading {i}/{len(build.changed)}: {source}")
+        doc = _load_one(path, source, report)
+        if doc is not None:
+            loaded.append((doc, digest))
+        elif source in old_docs:
+            report.removed.append(source)  # its old text no longer matches the file
+    build.kept_sources = [s for s in report.unchanged if s not in report.removed]
+    text_hashes = {old_docs[s]["text_hash"]: s for s in build.kept_sources}
+    for doc, digest in loaded:
+        th = hashlib.sha256(doc.text.encode()).hexdigest()
+        if th in text_hashes:
+            report.skipped.append(SkippedFile(doc.source, f"same text as {text_hashes[th]} (stored once)"))
+            if doc.source in old_docs:
+                report.removed.append(doc.source)
+            continue
+        text_hashes[th] = doc.source
+        build.accepted.append((doc, digest, th))
+        (report.updated if doc.source in old_docs else report.added).append(doc.source)
+
+
+def _split(build: _Build) -> None:
+    """Phase 2b: the accepted documents as passages."""
+    count_many = _batch_counter(build.embedder)
+    for i, (doc, _, _) in enumerate(build.accepted, 1):
+        if i % 100 == 0:
+            build.say(f"splitting {i}/{len(build.accepted)}")
+        build.new_passages.extend(
+            split_document(doc, build.embedder.count_tokens, build.settings.passage_tokens, count_many)
         )
-        all_passages = keep_passages + new_passages
-        all_sentence_vectors = np.concatenate([kept_vectors, sent_vecs.astype(np.float16)])
 
-        say("writing vector store")
-        cloned = prev is not None and VectorStore.clone(prev.dir, gen_dir, settings.chroma_url)
-        store = VectorStore.open(gen_dir, name, embedder, settings.chroma_url)
-        if prev is not None:
-            if cloned:
-                store.delete([p.id for p in prev.passages if p.source in dropped])
-            else:
-                store.copy_from(prev.vectors, [p.id for p in keep_passages])
-        if new_passages:
-            pvecs, offset = [], 0
-            for p in new_passages:
-                v = sent_vecs[offset : offset + len(p.sentences)].mean(axis=0)
-                pvecs.append(v / (np.linalg.norm(v) or 1.0))
-                offset += len(p.sentences)
-            metas = [
-                {"source": p.source, "title": p.title, "ordinal": p.ordinal, "start": p.start, "end": p.end}
-                for p in new_passages
-            ]
-            store.add([p.id for p in new_passages], np.vstack(pvecs), [p.text for p in new_passages], metas)
-        store.close()
 
-        say("writing lexical index and passage table")
-        with open(gen_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
-            row = 0
-            for p in all_passages:
-                rec = asdict(p)
-                rec["score"] = 0.0
-                rec["sent_start"] = row
-                row += len(p.sentences)
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        np.save(gen_dir / "sentences.npy", all_sentence_vectors)
-        texts: dict[str, str] = {}
-        with open(gen_dir / "docs.jsonl", "w", encoding="utf-8") as out:
-            if prev is not None:
-                with open(prev.dir / "docs.jsonl", encoding="utf-8") as fh:
-                    for line in fh:
-                        rec = json.loads(line)
-                        if rec["source"] in kept_sources:
-                            out.write(line)
-                            texts[rec["source"]] = rec["text"]
-            for doc, _, _ in accepted:
-                out.write(json.dumps({"source": doc.source, "text": doc.text}, ensure_ascii=False) + "\n")
-                texts[doc.source] = doc.text
-        (gen_dir / "bm25").mkdir()
-        # Each passage is tokenized once, for both BM25 (title + text) and the IDF table (text).
-        title_tokens = {t: tokenize(t) for t in dict.fromkeys(p.title for p in all_passages)}
-        text_tokens = [tokenize(p.text) for p in all_passages]
-        LexicalIndex.build(
-            [title_tokens[p.title] + toks for p, toks in zip(all_passages, text_tokens, strict=True)]
-        ).save(gen_dir / "bm25")
-        _write(gen_dir / "stats.json", json.dumps(_stats(text_tokens, texts), ensure_ascii=False))
+def _embed(build: _Build, show_progress: bool) -> None:
+    """Phase 3: embed each distinct new sentence once; a passage vector is the mean of its sentences'.
 
-        docs_info: dict[str, Any] = {s: old_docs[s] for s in kept_sources}
-        counts = Counter(p.source for p in new_passages)
-        for doc, digest, th in accepted:
-            docs_info[doc.source] = asdict(
-                DocInfo(doc.source, digest, th, doc.title, doc.publisher, doc.date, doc.url,
-                        counts[doc.source], len(doc.text))
-            )  # fmt: skip
-        manifest = {
-            "fingerprint": fp,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "chroma_url": settings.chroma_url,
-            "docs": dict(sorted(docs_info.items())),
-            # Files not indexed (broken, duplicates), by hash: unchanged ones do not make the index stale.
-            "skipped": {
-                s.source: {"hash": digests[s.source], "reason": s.reason} for s in report.skipped if s.source in digests
-            },
-            "passages": len(all_passages),
-        }
-        _write(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
-        _fsync_dir(gen_dir)
+    A sentence already in the index (an edited file's untouched sentences, a sentence repeated
+    across documents) reuses its stored vector: same model, same text.
+    """
+    prev, embedder = build.prev, build.embedder
+    sentences = [s for p in build.new_passages for s in p.sentence_texts()]
+    known: dict[str, int] = {}
+    if prev is not None and sentences:
+        wanted = set(sentences)
+        for row, old_p in enumerate(prev.passages):
+            for text, srow in zip(old_p.sentence_texts(), prev.sentence_rows(row), strict=True):
+                if text in wanted and text not in known:
+                    known[text] = srow
+    fresh = [t for t in dict.fromkeys(sentences) if t not in known]
+    build.say(f"embedding {len(fresh)} distinct new sentences ({len(sentences)} in {len(build.new_passages)} passages)")
+    fresh_vecs = embedder.embed(fresh, show_progress=show_progress)
+    build.report.embedded = len(fresh)
+    sent_vecs = np.empty((len(sentences), embedder.dimension), dtype=np.float32)
+    if sentences:
+        slot = {t: i for i, t in enumerate(fresh)}
+        mine = np.array([i for i, t in enumerate(sentences) if t in slot], dtype=np.int64)
+        theirs = np.array([i for i, t in enumerate(sentences) if t not in slot], dtype=np.int64)
+        if len(mine):
+            sent_vecs[mine] = fresh_vecs[[slot[sentences[i]] for i in mine]]
+        if len(theirs):
+            assert prev is not None
+            rows = np.array([known[sentences[i]] for i in theirs], dtype=np.int64)
+            sent_vecs[theirs] = np.asarray(prev.sentence_vectors[rows], dtype=np.float32)
+    build.sent_vecs = sent_vecs
 
-        # 5. The swap: readers see the old generation or the new one, never a mix.
-        tmp = index_dir / f"CURRENT.{os.getpid()}.tmp"
-        _write(tmp, name + "\n")
-        os.replace(tmp, index_dir / "CURRENT")
-        _fsync_dir(index_dir)
-        if prev is not None:
-            release(prev)
-        _remove_stale(index_dir, keep={name, prev_name}, settings=settings, embedder=embedder)
-        report.passages = len(all_passages)
-        report.seconds = time.perf_counter() - started
-        return report
+
+def _assemble(build: _Build) -> str:
+    """Phase 4: write the complete new generation beside the current one; returns its name."""
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.perf_counter_ns() % 10**6:06d}"
+    gen_dir = build.settings.index_dir / name
+    gen_dir.mkdir(parents=True)
+    all_passages, all_vectors = _carried_over(build)
+    build.say("writing vector store")
+    _write_vectors(build, gen_dir, name)
+    build.say("writing lexical index and passage table")
+    _write_passages(gen_dir, all_passages, all_vectors)
+    texts = _write_docs(build, gen_dir)
+    (gen_dir / "bm25").mkdir()
+    # Each passage is tokenized once, for both BM25 (title + text) and the IDF table (text).
+    title_tokens = {t: tokenize(t) for t in dict.fromkeys(p.title for p in all_passages)}
+    text_tokens = [tokenize(p.text) for p in all_passages]
+    lexical = LexicalIndex.build([title_tokens[p.title] + t for p, t in zip(all_passages, text_tokens, strict=True)])
+    lexical.save(gen_dir / "bm25")
+    _write(gen_dir / "stats.json", json.dumps(_stats(text_tokens, texts), ensure_ascii=False))
+    _write_manifest(build, gen_dir, len(all_passages))
+    _fsync_dir(gen_dir)
+    build.report.passages = len(all_passages)
+    return name
+
+
+def _carried_over(build: _Build) -> tuple[list[Passage], np.ndarray]:
+    """All passages of the new generation (kept ones first) and their sentence vectors, as float16."""
+    prev, dropped = build.prev, build.dropped
+    keep_passages: list[Passage] = []
+    keep_rows: list[np.ndarray] = []
+    if prev is not None:
+        for row, p in enumerate(prev.passages):
+            if p.source not in dropped:
+                keep_passages.append(p)
+                keep_rows.append(np.asarray(prev.sentence_rows(row)))
+    old_rows = np.concatenate(keep_rows) if keep_rows else np.zeros(0, dtype=np.int64)
+    kept_vectors = (
+        np.asarray(prev.sentence_vectors[old_rows], dtype=np.float16)
+        if prev is not None and len(old_rows)
+        else np.zeros((0, build.embedder.dimension), dtype=np.float16)
+    )
+    assert build.sent_vecs is not None
+    return keep_passages + build.new_passages, np.concatenate([kept_vectors, build.sent_vecs.astype(np.float16)])
+
+
+def _write_vectors(build: _Build, gen_dir: Path, name: str) -> None:
+    """The new generation's vector store: the previous one's kept records plus the new passages."""
+    prev, settings, new_passages = build.prev, build.settings, build.new_passages
+    cloned = prev is not None and VectorStore.clone(prev.dir, gen_dir, settings.chroma_url)
+    store = VectorStore.open(gen_dir, name, build.embedder, settings.chroma_url)
+    if prev is not None:
+        if cloned:
+            store.delete([p.id for p in prev.passages if p.source in build.dropped])
+        else:
+            store.copy_from(prev.vectors, [p.id for p in prev.passages if p.source not in build.dropped])
+    if new_passages:
+        assert build.sent_vecs is not None
+        pvecs, offset = [], 0
+        for p in new_passages:
+            v = build.sent_vecs[offset : offset + len(p.sentences)].mean(axis=0)
+            pvecs.append(v / (np.linalg.norm(v) or 1.0))
+            offset += len(p.sentences)
+        metas = [
+            {"source": p.source, "title": p.title, "ordinal": p.ordinal, "start": p.start, "end": p.end}
+            for p in new_passages
+        ]
+        store.add([p.id for p in new_passages], np.vstack(pvecs), [p.text for p in new_passages], metas)
+    store.close()
+
+
+def _write_passages(gen_dir: Path, passages: list[Passage], sentence_vectors: np.ndarray) -> None:
+    with open(gen_dir / "passages.jsonl", "w", encoding="utf-8") as fh:
+        row = 0
+        for p in passages:
+            rec = asdict(p)
+            rec["score"] = 0.0
+            rec["sent_start"] = row
+            row += len(p.sentences)
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    np.save(gen_dir / "sentences.npy", sentence_vectors)
+
+
+def _write_docs(build: _Build, gen_dir: Path) -> dict[str, str]:
+    """Every document's cleaned text (kept ones copied from the previous generation); returns them by source."""
+    texts: dict[str, str] = {}
+    kept = set(build.kept_sources)
+    with open(gen_dir / "docs.jsonl", "w", encoding="utf-8") as out:
+        if build.prev is not None:
+            with open(build.prev.dir / "docs.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    rec = json.loads(line)
+                    if rec["source"] in kept:
+                        out.write(line)
+                        texts[rec["source"]] = rec["text"]
+        for doc, _, _ in build.accepted:
+            out.write(json.dumps({"source": doc.source, "text": doc.text}, ensure_ascii=False) + "\n")
+            texts[doc.source] = doc.text
+    return texts
+
+
+def _write_manifest(build: _Build, gen_dir: Path, passages: int) -> None:
+    report, settings = build.report, build.settings
+    docs_info: dict[str, Any] = {s: build.old_docs[s] for s in build.kept_sources}
+    counts = Counter(p.source for p in build.new_passages)
+    for doc, digest, th in build.accepted:
+        docs_info[doc.source] = asdict(
+            DocInfo(doc.source, digest, th, doc.title, doc.publisher, doc.date, doc.url,
+                    counts[doc.source], len(doc.text))
+        )  # fmt: skip
+    manifest = {
+        "fingerprint": settings_fingerprint(settings, build.embedder),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "chroma_url": settings.chroma_url,
+        "docs": dict(sorted(docs_info.items())),
+        # Files not indexed (broken, duplicates), by hash: unchanged ones do not make the index stale.
+        "skipped": {
+            s.source: {"hash": build.digests[s.source], "reason": s.reason}
+            for s in report.skipped
+            if s.source in build.digests
+        },
+        "warnings": [asdict(w) for w in report.warnings],
+        "passages": passages,
+    }
+    _write(gen_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+
+
+def _swap(index_dir: Path, name: str) -> None:
+    """Phase 5: point CURRENT at the new generation; readers see the old one or the new one, never a mix."""
+    tmp = index_dir / f"CURRENT.{os.getpid()}.tmp"
+    _write(tmp, name + "\n")
+    os.replace(tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
 
 
 def _remove_stale(index_dir: Path, keep: set[str | None], settings: Settings, embedder: Embedder) -> None:
@@ -485,6 +575,8 @@ def is_stale(settings: Settings, embedder: Embedder | None = None) -> bool:
         return True
     if manifest.get("fingerprint", {}).get("format") != FORMAT_VERSION:
         return True
+    if corpus_problem(settings.corpus_dir):
+        return False  # nothing to compare with: keep answering from the index (an ingest would say why)
     docs, skipped = manifest["docs"], manifest.get("skipped", {})
     seen = set()
     for source, path in discover(settings.corpus_dir):

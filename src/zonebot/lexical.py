@@ -19,7 +19,11 @@ STOPWORDS = frozenset(
     we our you your he him his she her it its they them their what which who whom this that these those am
     would could also as per via into onto upon within tell give list name say says said please much many""".split()
 )
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+# CJK runs first (they become bigrams); then words of any other script, so Cyrillic, Arabic or
+# Hebrew text is searchable too.
+_TOKEN = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]+|(?:(?![\u3400-\u9fff\uf900-\ufaff])[^\W_])+(?:[.'](?:(?![\u3400-\u9fff\uf900-\ufaff])[^\W_])+)*"
+)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 

@@ -99,6 +99,8 @@ class Answer:
 
 @dataclass
 class SkippedFile:
+    """A file (or folder) named in an ingest report, with the reason it is there."""
+
     source: str
     reason: str
 
@@ -112,6 +114,10 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    #: Files and folders not read at all (hidden, unsupported type, unreadable folder), with the reason.
+    ignored: list[SkippedFile] = field(default_factory=list)
+    #: Problems that did not stop a document from being indexed (a sidecar that cannot be used).
+    warnings: list[SkippedFile] = field(default_factory=list)
     embedded: int = 0
     passages: int = 0
     rebuilt: bool = False
@@ -128,13 +134,15 @@ class IngestReport:
             f"{len(self.removed)} removed",
             f"{len(self.unchanged)} unchanged",
             f"{len(self.skipped)} skipped",
+            f"{len(self.ignored)} ignored",
         ]
         text = ", ".join(parts) + f"; {self.passages} passages, {self.embedded} texts embedded"
         text += f" in {self.seconds:.1f}s"
         if self.rebuilt:
             text += " (full rebuild: settings or model changed)"
-        for s in self.skipped:
-            text += f"\n  skipped {s.source}: {s.reason}"
+        for label, items in (("skipped", self.skipped), ("ignored", self.ignored), ("warning", self.warnings)):
+            for s in items:
+                text += f"\n  {label} {s.source}: {s.reason}"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from .embeddings import Embedder
+from .errors import SettingsError
 from .index import Snapshot
 from .lexicon import Lexicon
 from .models import Passage, Sentence
@@ -25,7 +26,9 @@ def search(
 ) -> tuple[list[Passage], np.ndarray]:  # fmt: skip
     """The ``k`` best passages for ``query`` (copies, ``score`` set), and the query vector."""
     if mode not in MODES:
-        raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise SettingsError(
+            f"retrieval mode (ZONEBOT_RETRIEVAL, --retrieval) must be one of {', '.join(MODES)}, not {mode!r}"
+        )
     qv = embedder.embed_query(query) if query_vector is None else query_vector
     depth = max(4 * k, 20)
     fused: dict[int, float] = {}

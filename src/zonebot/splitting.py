@@ -18,9 +18,10 @@ _ABBREVIATIONS = {
     "vs", "etc", "e.g", "i.e", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "gov", "govt", "rd", "ave",
 }  # fmt: skip
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before white
-# space and an upper-case letter, digit or opening quote; or at CJK full stops anywhere.
-_BOUNDARY = re.compile(r"([.!?][\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9\u3400-\u9fff])|([。！？]+[”’」』）]*)")
+# A sentence ends at . ! ? (or the Arabic ؟ ۔ and Devanagari । ॥), optionally followed by closing
+# quotes/brackets, before white space and a word that does not start in lower case (a capital, a
+# digit, or a letter of a script without case: Arabic, Hebrew, CJK); or at CJK full stops anywhere.
+_BOUNDARY = re.compile(r"(?P<stop>[.!?؟۔।॥][\"'”’)\]]*)\s+(?=[\"'“‘(\[]?(?P<next>\w))|(?P<cjk>[。！？]+[”’」』）]*)")
 
 TokenCounter = Callable[[str], int]
 BatchTokenCounter = Callable[[list[str]], list[int]]
@@ -29,19 +30,24 @@ _MARGIN = 4
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` in ``text``; paragraphs (blank-line separated) always break."""
+    """Sentence spans ``(start, end)`` in ``text``, in any script; paragraphs (blank-line separated) always break.
+
+    The project's one sentence splitter: answerers that need sentences use this too.
+    """
     spans: list[tuple[int, int]] = []
     for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
         base, chunk = para.start(), para.group(0)
         start = 0
         for m in _BOUNDARY.finditer(chunk):
-            end = m.end(1) if m.group(1) else m.end(2)
-            if m.group(1) and m.group(1)[0] == ".":
-                word = re.search(r"([\w.]+)\.$", chunk[start : m.start(1) + 1])
+            if m.group("stop") and m.group("next").islower():
+                continue  # "approx. two", "т.е. это": the next word goes on the sentence
+            end = m.end("stop") if m.group("stop") else m.end("cjk")
+            if m.group("stop") and m.group("stop")[0] == ".":
+                word = re.search(r"([\w.]+)\.$", chunk[start : m.start("stop") + 1])
                 token = (word.group(1) if word else "").lower()
                 if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue
-                if re.fullmatch(r"\(?(\d{1,2}|[ivx]{1,4})", chunk[start : m.start(1)].strip(), re.I):
+                if re.fullmatch(r"\(?(\d{1,2}|[ivx]{1,4})", chunk[start : m.start("stop")].strip(), re.I):
                     continue  # a list marker such as "1." or "iv."
 
             if chunk[start:end].strip():

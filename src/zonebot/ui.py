@@ -22,6 +22,7 @@ import gradio as gr  # noqa: E402
 from .bot import ZoneBot  # noqa: E402
 from .errors import InvalidQuestionError, ZoneBotError  # noqa: E402
 from .models import Answer, Citation, Passage  # noqa: E402
+from .validation import clean_history, content_text  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ def build_app(bot: ZoneBot) -> gr.Blocks:
     def ask(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Answer ``question`` (with earlier ``history`` messages) from the corpus, with citations."""
         try:
-            answer = bot.ask(message_text(question), plain_history(history))
+            answer = bot.ask(content_text(question), plain_history(clean_history(history)))
         except ZoneBotError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return {
