@@ -19,7 +19,7 @@ UNSEEN = {
 Published: 2024-05-20
 
 Lotus Bay Marine Technology Park was founded in 2009 on the northern shore of Lotus Bay.
-The park covers 14.2 square kilometers. It employs about 23,000 people in 310 companies.
+The park covers 14.2 square kilometers. Its 310 companies have about 23,000 employees.
 Its leading industries are marine equipment, offshore wind components and seafood processing.
 Last year the park's output value reached 52 billion yuan, up 8.5 percent.
 """,
