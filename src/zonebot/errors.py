@@ -19,3 +19,7 @@ class InvalidQuestionError(ZoneBotError, ValueError):
 
 class LoadError(ZoneBotError):
     """A corpus file could not be read; the message gives the reason."""
+
+
+class CorpusError(ZoneBotError):
+    """A file could not be added to or removed from the corpus folder; the message says why."""
