@@ -105,34 +105,36 @@ def build_documents_tab(bot: ZoneBot, index_info: gr.HTML, demo: gr.Blocks, allo
     with gr.Row():
         picker = gr.Dropdown(label="Document", choices=[], scale=4, elem_id="zb-doc-pick")
         refresh = gr.Button("Refresh", size="sm", scale=1, min_width=80, elem_id="zb-refresh")
-        delete = gr.Button("Delete…", size="sm", scale=1, min_width=80, variant="stop", elem_id="zb-delete",
-                           visible=allow_changes)  # fmt: skip
-    with gr.Row(visible=False, elem_id="zb-confirm") as confirm:
-        question = gr.HTML(padding=False)
-        yes = gr.Button("Delete it", variant="stop", size="sm", min_width=80, elem_id="zb-confirm-delete")
-        no = gr.Button("Cancel", size="sm", min_width=80, elem_id="zb-cancel-delete")
     doc_text = gr.Textbox(label="Cleaned text", lines=12, max_lines=30, interactive=False, buttons=["copy"],
                           elem_id="zb-doc-text")  # fmt: skip
-    if allow_changes:
-        limit = f"{MAX_UPLOAD_BYTES // 2**20} MB"
-        upload = gr.File(label=f"Add documents ({', '.join(UPLOAD_SUFFIXES)}; up to {limit} each)",
-                         file_count="multiple", file_types=list(UPLOAD_SUFFIXES), type="filepath",
-                         elem_id="zb-upload")  # fmt: skip
-        with gr.Row():
-            add = gr.Button("Add to corpus", variant="primary", size="sm", elem_id="zb-add")
-            reindex = gr.Button("Re-index", size="sm", elem_id="zb-reindex")
-    else:
-        gr.HTML(problem_html(REFUSED), padding=False)
-    status = gr.HTML(elem_id="zb-corpus-status", padding=False)
-
-    ui: dict[str, Any] = {"api_visibility": "private"}
     listing = [index_info, cards, picker]
+    ui: dict[str, Any] = {"api_visibility": "private"}
     for trigger in (demo.load, refresh.click):
         trigger(lambda selected: _refresh(bot, selected), picker, listing, **ui)
     picker.change(lambda s: (bot.document_text(s) or f"{s} is no longer in the index.") if s else "",
                   picker, doc_text, **ui)  # fmt: skip
-    if not allow_changes:
-        return
+    if allow_changes:
+        _build_corpus_changes(bot, picker, listing, doc_text)
+    else:
+        gr.HTML(problem_html(REFUSED), padding=False)
+
+
+def _build_corpus_changes(bot: ZoneBot, picker: gr.Dropdown, listing: list[Any], doc_text: gr.Textbox) -> None:
+    """Delete (after a confirmation), upload and re-index, for a server where changes are allowed."""
+    with gr.Row(elem_id="zb-delete-row"):
+        delete = gr.Button("Delete this document…", size="sm", variant="stop", elem_id="zb-delete")
+    with gr.Row(visible=False, elem_id="zb-confirm") as confirm:
+        question = gr.HTML(padding=False)
+        yes = gr.Button("Delete it", variant="stop", size="sm", min_width=80, elem_id="zb-confirm-delete")
+        no = gr.Button("Cancel", size="sm", min_width=80, elem_id="zb-cancel-delete")
+    limit = f"{MAX_UPLOAD_BYTES // 2**20} MB"
+    upload = gr.File(label=f"Add documents ({', '.join(UPLOAD_SUFFIXES)}; up to {limit} each)",
+                     file_count="multiple", file_types=list(UPLOAD_SUFFIXES), type="filepath",
+                     elem_id="zb-upload")  # fmt: skip
+    with gr.Row():
+        add = gr.Button("Add to corpus", variant="primary", size="sm", elem_id="zb-add")
+        reindex = gr.Button("Re-index", size="sm", elem_id="zb-reindex")
+    status = gr.HTML(elem_id="zb-corpus-status", padding=False)
 
     def ask_to_delete(source: str | None):  # type: ignore[no-untyped-def]
         if not source:
@@ -145,8 +147,7 @@ def build_documents_tab(bot: ZoneBot, index_info: gr.HTML, demo: gr.Blocks, allo
             bot.remove_document(source or "")
         except CorpusError as exc:
             return gr.update(visible=False), problem_html(str(exc)), *_refresh(bot, source), gr.skip()
-        result = run_ingest(bot, progress)
-        return gr.update(visible=False), result, *_refresh(bot), ""
+        return gr.update(visible=False), run_ingest(bot, progress), *_refresh(bot), ""
 
     def add_files(files: list[Any] | None, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
         return _add(bot, files, progress), None, *_refresh(bot)
@@ -154,6 +155,7 @@ def build_documents_tab(bot: ZoneBot, index_info: gr.HTML, demo: gr.Blocks, allo
     def reindex_all(selected: str | None, progress=gr.Progress()):  # type: ignore[no-untyped-def]  # noqa: B008
         return run_ingest(bot, progress), *_refresh(bot, selected)
 
+    ui: dict[str, Any] = {"api_visibility": "private"}
     delete.click(ask_to_delete, picker, [confirm, question, status], queue=False, **ui)
     no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **ui)
     yes.click(delete_it, picker, [confirm, status, *listing, doc_text], **ui)
