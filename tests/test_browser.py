@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -100,4 +103,149 @@ def test_phone_width_has_no_horizontal_scroll(browser, server_url: str) -> None:
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     page.screenshot(path=str(OUTPUT / "chat-phone.png"), full_page=True)
     assert width[0] <= width[1], f"page is {width[0]}px wide in a {width[1]}px viewport"
+    page.close()
+
+
+# -- safe rendering -----------------------------------------------------------------------
+def test_markup_in_a_question_is_shown_as_text_and_never_loaded(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(server_url)
+    question = '<img src=x onerror="window.__zbXss=1"> <script>window.__zbXss=2</script> How large is Jinqiao?'
+    ask(page, question)
+    page.locator("#zb-sources .zb-turn").wait_for(timeout=20_000)
+    shown = page.locator("#zb-chat .zb-user").first.inner_text()
+    assert '<img src=x onerror="window.__zbXss=1">' in shown and "<script>window.__zbXss=2</script>" in shown
+    assert page.locator("#zb-chat .message img, #zb-chat .message script").count() == 0
+    assert page.evaluate("window.__zbXss") is None
+    assert not [u for u in requested if urlsplit(u).path.endswith("/x")], "the <img> was loaded"
+    labels = page.locator('#zb-chat [aria-label*="message: "]').evaluate_all("els => els.map(e => e.ariaLabel)")
+    # Screen readers get the words shown, not the markup zonebot wraps them in (nor its escaping).
+    assert labels and not [x for x in labels if re.search(r"class=|<span|<div|<a |&lt;|&amp;", x)], labels
+    assert f"message: {question}" in labels[0]
+    page.screenshot(path=str(OUTPUT / "markup-as-text.png"), full_page=True)
+    page.close()
+
+
+# -- dark mode and phone --------------------------------------------------------------------
+def _luminance(rgb: str) -> float:
+    channels = [int(x) / 255 for x in re.findall(r"\d+", rgb)[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_highlighted_quote_is_readable(browser, server_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page.goto(server_url)
+    ask(page, QUESTION)
+    mark = page.locator("#zb-sources mark").first
+    mark.wait_for(timeout=20_000)
+    assert mark.evaluate("el => !!el.closest('.dark')") is (scheme == "dark")
+    fg, bg = mark.evaluate("el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]")
+    ratio = contrast(fg, bg)
+    page.screenshot(path=str(OUTPUT / f"highlight-{scheme}.png"), full_page=True)
+    assert ratio >= 4.5, f"{fg} on {bg} is {ratio:.2f}:1 in {scheme} mode"
+    page.close()
+
+
+BROKEN_WORDS_JS = """
+root => {
+  const broken = [], walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}
+"""
+
+
+def test_phone_documents_are_cards_with_no_word_broken(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(server_url)
+    page.get_by_role("tab", name="Documents").click()
+    cards = page.locator("#zb-docs .zb-doc")
+    cards.first.wait_for(timeout=10_000)
+    assert cards.count() == 3
+    lefts = {round(b["x"]) for b in (cards.nth(i).bounding_box() for i in range(3)) if b}
+    assert len(lefts) == 1, "cards are not one column on a phone"
+    broken = page.locator("#zb-docs").evaluate(BROKEN_WORDS_JS)
+    page.screenshot(path=str(OUTPUT / "documents-phone.png"), full_page=True)
+    assert broken == [], f"words broken across lines: {broken}"
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    page.close()
+
+
+# -- errors where the user looks ------------------------------------------------------------
+def test_too_long_question_is_explained_beside_it_and_clears_sources(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server_url)
+    ask(page, QUESTION)
+    page.locator("#src-1-1").wait_for(timeout=20_000)
+    box = page.locator("#zb-question textarea")
+    box.fill("How large is Jinqiao? " * 100)  # 2,200 characters: over the 2,000 limit
+    box.dispatch_event("input")
+    assert "2,200 / 2,000" in page.locator("#zb-counter").inner_text()
+    box.press("Enter")
+    problem = page.locator("#zb-chat .zb-problem")
+    problem.wait_for(timeout=10_000)
+    assert "up to 2,000" in problem.inner_text() and "ZONEBOT_" not in problem.inner_text()
+    assert len(box.input_value()) == 2200, "the question should stay in the box to be shortened"
+    assert page.locator("#src-1-1").is_hidden()
+    assert "No answer to that question" in page.locator("#zb-sources").inner_text()
+    page.locator("#zb-copy").click()
+    page.wait_for_function("document.querySelector('#zb-copy').textContent.includes('Nothing to copy')")
+    page.screenshot(path=str(OUTPUT / "too-long.png"), full_page=True)
+    page.close()
+
+
+# -- feedback and export --------------------------------------------------------------------
+def test_thumbs_down_with_a_note_writes_feedback_lines(browser, server_url: str, bot) -> None:  # type: ignore[no-untyped-def]
+    log = Path(bot.settings.index_dir) / "feedback.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server_url)
+    ask(page, QUESTION)
+    page.locator("#src-1-1").wait_for(timeout=20_000)
+    page.locator("#zb-chat").get_by_role("button", name="Dislike").first.click()
+    page.locator("#zb-feedback-status .zb-ok").wait_for(timeout=10_000)
+    page.locator("#zb-note textarea").fill("Should also say when it was approved")
+    page.locator("#zb-send-note").click()
+    page.get_by_text("Note saved").wait_for(timeout=10_000)
+    page.screenshot(path=str(OUTPUT / "feedback.png"), full_page=True)
+    lines = [json.loads(x) for x in log.read_text().splitlines()[before:]]
+    assert [x["verdict"] for x in lines] == ["down", "down"]
+    assert lines[-1]["note"] == "Should also say when it was approved"
+    assert lines[-1]["question"] == QUESTION and "20.48" in lines[-1]["answer"]
+    assert lines[-1]["citations"][0]["source"] == "jinqiao-development-zone.txt"
+    page.close()
+
+
+def test_example_click_asks_and_export_downloads_markdown_with_sources(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server_url)
+    page.get_by_role("button", name=re.compile("Jinqiao · figure")).click()
+    page.locator("#src-1-1").wait_for(timeout=20_000)
+    with page.expect_download() as info:
+        page.locator("#zb-export").click()
+    download = info.value
+    text = Path(download.path()).read_text(encoding="utf-8")
+    page.screenshot(path=str(OUTPUT / "export.png"), full_page=True)
+    assert download.suggested_filename == "zonebot-conversation.md"
+    assert f"## 1. {QUESTION}" in text and "20.48" in text and "[1]" in text
+    assert "Sources:" in text and "1. Jinqiao Economic and Technological Development Zone" in text
+    assert "`jinqiao-development-zone.txt`" in text
     page.close()
