@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -248,4 +249,110 @@ def test_example_click_asks_and_export_downloads_markdown_with_sources(browser, 
     assert f"## 1. {QUESTION}" in text and "20.48" in text and "[1]" in text
     assert "Sources:" in text and "1. Jinqiao Economic and Technological Development Zone" in text
     assert "`jinqiao-development-zone.txt`" in text
+    page.close()
+
+
+def test_phone_sources_toggle_goes_to_sources_and_back(browser, server_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(server_url)
+    ask(page, QUESTION)
+    page.locator("#src-1-1").wait_for(timeout=20_000)
+    in_view = "el => { const r = el.getBoundingClientRect(); return r.top > -20 && r.top < innerHeight / 2; }"
+    page.locator("#zb-to-sources").click()
+    page.wait_for_function(f"({in_view})(document.getElementById('zb-sources-col'))", timeout=5_000)
+    page.screenshot(path=str(OUTPUT / "phone-sources.png"))
+    page.locator("#zb-to-chat").click()
+    page.wait_for_function(f"({in_view})(document.getElementById('zb-chat-col'))", timeout=5_000)
+    page.close()
+
+
+# -- managing the corpus from the browser (its own app over a writable copy) -------------------
+ODD_DOC = ("# Lumen Harbour Park\n\nLumen Harbour Park is a riverside business park in Shanghai. "
+           "Lumen Harbour Park covers an area of 3.2 square kilometers.\n")  # fmt: skip
+NEW_DOC = ("# Zhoupu Quantum Valley\n\nThe Zhoupu Quantum Valley is a science park in Pudong, Shanghai. "
+           "The Zhoupu Quantum Valley covers an area of 7.5 square kilometers and opened in 2021.\n")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def corpus_app(bot, seed_dirs, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """An app over a copy of the seed corpus and its built index, plus a document whose sidecar URL is a script."""
+    from zonebot import ZoneBot
+    from zonebot.ui import build_app, launch
+
+    from .conftest import free_port
+
+    base = tmp_path_factory.mktemp("managed")
+    corpus, index = base / "corpus", base / "index"
+    shutil.copytree(seed_dirs[0], corpus)
+    shutil.copytree(seed_dirs[1], index, ignore=shutil.ignore_patterns(".lock", "feedback.jsonl"))
+    (corpus / "lumen-harbour.md").write_text(ODD_DOC)
+    (corpus / "lumen-harbour.md.meta.json").write_text(
+        json.dumps({"title": "Lumen Harbour Park", "url": "javascript:alert(document.domain)"})
+    )
+    managed = ZoneBot(corpus_dir=corpus, index_dir=index)
+    managed.ingest()  # embeds only the added document: the rest comes with the copied index
+    demo = build_app(managed)
+    _, url, _ = launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    yield url, managed
+    demo.close()
+
+
+def test_javascript_url_in_a_sidecar_is_not_a_link(browser, corpus_app) -> None:  # type: ignore[no-untyped-def]
+    url, _ = corpus_app
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    ask(page, "How large is Lumen Harbour Park?")
+    card = page.locator("#src-1-1")
+    card.wait_for(timeout=20_000)
+    assert "Lumen Harbour Park" in card.locator(".zb-title").inner_text()
+    assert card.locator("a").count() == 0
+    page.screenshot(path=str(OUTPUT / "javascript-url-chat.png"), full_page=True)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator('#zb-docs .zb-doc[data-source="lumen-harbour.md"]').wait_for(timeout=10_000)
+    assert page.locator('a[href^="javascript:" i]').count() == 0
+    page.screenshot(path=str(OUTPUT / "javascript-url-documents.png"), full_page=True)
+    page.close()
+
+
+def _ask_and_wait(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    turns = page.locator("#zb-sources .zb-turn").count()
+    ask(page, question)
+    page.locator("#zb-sources .zb-turn").nth(turns).wait_for(state="attached", timeout=20_000)
+
+
+def test_uploaded_document_is_answered_then_never_cited_after_delete(browser, corpus_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url, managed = corpus_app
+    upload = tmp_path / "Zhoupu Quantum Valley.md"
+    upload.write_text(NEW_DOC)
+    stored, question = "Zhoupu-Quantum-Valley.md", "How large is the Zhoupu Quantum Valley?"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#zb-upload input[type=file]").set_input_files(str(upload))
+    page.locator("#zb-upload").get_by_text("Zhoupu Quantum Valley.md").wait_for(timeout=10_000)
+    page.locator("#zb-add").click()
+    page.locator("#zb-corpus-status").get_by_text(f"Added: {stored}").wait_for(timeout=60_000)
+    assert stored in page.locator("#zb-docs").inner_text() and (managed.settings.corpus_dir / stored).exists()
+    page.screenshot(path=str(OUTPUT / "upload-added.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask_and_wait(page, question)
+    assert stored in page.locator("#src-1-1 .zb-where").inner_text()
+    assert "7.5 square kilometers" in page.locator("#zb-chat").inner_text()
+    page.screenshot(path=str(OUTPUT / "upload-answer.png"), full_page=True)
+
+    page.get_by_role("tab", name="Documents").click()
+    choose_document(page, stored)
+    page.locator("#zb-delete").click()
+    assert stored in page.locator("#zb-confirm").inner_text()
+    page.locator("#zb-confirm-delete").click()
+    page.locator("#zb-corpus-status").get_by_text(f"Removed: {stored}").wait_for(timeout=60_000)
+    assert stored not in page.locator("#zb-docs").inner_text()
+
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#zb-clear").click()
+    _ask_and_wait(page, question)
+    assert stored not in page.locator("#zb-sources").inner_text()
+    page.screenshot(path=str(OUTPUT / "upload-deleted.png"), full_page=True)
+    assert stored not in {c.source for c in managed.ask(question).citations}
     page.close()
