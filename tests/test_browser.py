@@ -185,6 +185,10 @@ def test_phone_documents_are_cards_with_no_word_broken(browser, server_url: str)
     broken = page.locator("#zb-docs").evaluate(BROKEN_WORDS_JS)
     page.screenshot(path=str(OUTPUT / "documents-phone.png"), full_page=True)
     assert broken == [], f"words broken across lines: {broken}"
+    cut = page.locator("#zb-docs .zb-doc-file").evaluate_all(
+        "els => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent)"
+    )
+    assert cut == [], f"file names cut off: {cut}"
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
     page.close()

@@ -47,7 +47,7 @@ CSS = """
 .zb-examples button { white-space: normal !important; text-align: left; height: auto; line-height: 1.3;
   justify-content: flex-start; font-weight: 400; }
 .zb-phone-only { display: none !important; }
-.zb-doc-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
+.zb-doc-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
 /* Cards wrap only between words: a broken word is what made the old table unreadable on a phone. */
 .zb-doc { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
   background: var(--block-background-fill); overflow-wrap: normal; word-break: normal; hyphens: none; min-width: 0; }
@@ -68,6 +68,8 @@ footer .divider, footer > div > .divider { display: none; }
   #zb-sources { max-height: none; }
   .zb-phone-only { display: inline-flex !important; }
   .zb-doc-grid { grid-template-columns: 1fr; }
+  .zb-doc { padding: 8px 10px; }
+  .zb-doc-file { font-family: inherit; font-size: 0.8rem; }
 }
 """
 

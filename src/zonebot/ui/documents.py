@@ -74,7 +74,7 @@ def _index_line(bot: ZoneBot) -> str:
 
 def _refresh(bot: ZoneBot, selected: str | None = None) -> tuple[Any, Any, Any]:
     """The header line, the cards and the document picker (keeping ``selected`` while it exists)."""
-    docs = sorted(bot.documents(), key=lambda d: d["source"])
+    docs = sorted(bot.documents(), key=lambda d: d["source"].lower())
     choices = [(f"{d.get('title') or d['source']} ({d['source']})", d["source"]) for d in docs]
     keep = selected if selected in {d["source"] for d in docs} else None
     return _index_line(bot), document_cards(docs), gr.update(choices=choices, value=keep)

@@ -298,8 +298,9 @@ def document_cards(docs: list[dict[str, Any]]) -> str:
     if not docs:
         return '<div class="zb-empty">No documents yet: add some below.</div>'
     cards = []
-    for d in sorted(docs, key=lambda d: d["source"]):
-        counts = f"{int(d.get('passages') or 0):,} passages · {int(d.get('chars') or 0):,} characters"
+    for d in sorted(docs, key=lambda d: d["source"].lower()):
+        passages = int(d.get("passages") or 0)
+        counts = f"{passages:,} passage{'' if passages == 1 else 's'} · {int(d.get('chars') or 0):,} characters"
         cards.append(
             f'<article class="zb-doc" data-source="{esc(d["source"])}">'
             f'<h3 class="zb-doc-title">{esc(d.get("title") or d["source"])}</h3>'
