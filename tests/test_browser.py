@@ -355,6 +355,7 @@ def test_uploaded_document_is_answered_then_never_cited_after_delete(browser, co
 
     page.get_by_role("tab", name="Chat").click()
     page.locator("#zb-clear").click()
+    page.locator("#zb-sources .zb-turn").first.wait_for(state="detached", timeout=5_000)
     _ask_and_wait(page, question)
     assert stored not in page.locator("#zb-sources").inner_text()
     page.screenshot(path=str(OUTPUT / "upload-deleted.png"), full_page=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -267,3 +268,12 @@ def test_without_corpus_changes_the_page_has_no_upload_and_says_why(bot) -> None
     config = json.dumps(build_app(bot, allow_corpus_changes=False).config, default=str)
     assert "zb-upload" not in config and "zb-confirm-delete" not in config
     assert "Adding and deleting documents is turned off" in config
+
+
+def test_a_second_ingest_from_the_page_says_one_is_running(bot) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.index import ingest_lock
+    from zonebot.ui.documents import BUSY, run_ingest
+
+    with ingest_lock(bot.settings.index_dir, wait=False):  # as if another ingest held the index
+        shown = run_ingest(bot, lambda *_args, **_kwargs: None)
+    assert html.escape(BUSY) in shown and "zb-problem" in shown

@@ -40,7 +40,9 @@ CSS = """
 #zb-chat a.zb-marker { text-decoration: none; font-weight: 600; font-size: 0.85em; }
 #zb-tools { justify-content: flex-start; gap: 6px; flex-wrap: wrap; }
 #zb-tools button { flex: 0 0 auto; }
-#zb-counter { font-size: 0.8rem; color: var(--body-text-color-subdued); min-height: 1em; margin: -4px 0 0 4px; }
+#zb-counter-box { flex: 1 1 100%; order: -1; min-height: 0; }
+#zb-counter { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 0 0 0 4px; }
+#zb-counter:empty { display: none; }
 #zb-counter.zb-over { color: #dc2626; font-weight: 600; }
 .dark #zb-counter.zb-over { color: #f87171; }
 .zb-examples { gap: 6px; }

@@ -178,9 +178,10 @@ def build_chat_tab(bot: ZoneBot) -> None:
                 box = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How large is the Jinqiao zone?",
                                  max_lines=6, scale=5, min_width=180, elem_id="zb-question", autofocus=True)  # fmt: skip
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="zb-send")
-            gr.HTML(f'<div id="zb-counter" data-limit="{bot.settings.max_question_chars}" aria-live="polite"></div>',
-                    padding=False)  # fmt: skip
             with gr.Row(elem_id="zb-tools"):
+                limit = bot.settings.max_question_chars
+                gr.HTML(f'<div id="zb-counter" data-limit="{limit}" aria-live="polite"></div>', padding=False,
+                        elem_id="zb-counter-box")  # fmt: skip
                 copy = gr.Button("Copy answer", size="sm", elem_id="zb-copy", min_width=60)
                 export = gr.Button("Export", size="sm", elem_id="zb-export", min_width=60)
                 clear = gr.Button("New chat", size="sm", elem_id="zb-clear", min_width=60)
