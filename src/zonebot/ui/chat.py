@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -201,31 +202,54 @@ def build_chat_tab(bot: ZoneBot) -> None:
                 to_chat = gr.Button("↑ Back to chat", size="sm", elem_id="zb-to-chat", min_width=60,
                                     elem_classes=["zb-phone-only"])  # fmt: skip
             sources = gr.HTML(sources_panel([]), elem_id="zb-sources")
-    _wire_chat(bot, locals())
+    view = ChatView(box=box, send=send, chat=chat, sources=sources, turns=turns, target=target, copy=copy,
+                    export=export, clear=clear, to_sources=to_sources, to_chat=to_chat, note_row=note_row,
+                    note=note, send_note=send_note, feedback_status=feedback_status, examples=examples)  # fmt: skip
+    _wire_chat(bot, view)
 
 
-def _wire_chat(bot: ZoneBot, c: dict[str, Any]) -> None:
+@dataclass
+class ChatView:
+    """The Chat tab's components that its events read or write."""
+
+    box: gr.Textbox
+    send: gr.Button
+    chat: gr.Chatbot
+    sources: gr.HTML
+    turns: gr.State  #: one ``Turn`` per question asked: for the sources panel, feedback and export
+    target: gr.State  #: the answer the note being typed is about
+    copy: gr.Button
+    export: gr.Button
+    clear: gr.Button
+    to_sources: gr.Button
+    to_chat: gr.Button
+    note_row: gr.Row
+    note: gr.Textbox
+    send_note: gr.Button
+    feedback_status: gr.HTML
+    examples: list[gr.Button]
+
+
+def _wire_chat(bot: ZoneBot, v: ChatView) -> None:
     ui: dict[str, Any] = {"api_visibility": "private"}
     respond = make_respond(bot)
-    outputs = [c["box"], c["chat"], c["sources"], c["turns"]]
-    for trigger in (c["box"].submit, c["send"].click):
-        trigger(respond, [c["box"], c["chat"], c["turns"]], outputs, show_progress="hidden", **ui)
-    for button, (_, question) in zip(c["examples"], EXAMPLES, strict=True):
-        button.click(
-            _example_handler(respond, question), [c["chat"], c["turns"]], outputs, show_progress="hidden", **ui
-        )
+    outputs = [v.box, v.chat, v.sources, v.turns]
+    for trigger in (v.box.submit, v.send.click):
+        trigger(respond, [v.box, v.chat, v.turns], outputs, show_progress="hidden", **ui)
+    for button, (_, question) in zip(v.examples, EXAMPLES, strict=True):
+        button.click(_example_handler(respond, question), [v.chat, v.turns], outputs, show_progress="hidden", **ui)
 
     def new_chat():  # type: ignore[no-untyped-def]
         return [], sources_panel([]), [], "", gr.update(visible=False), ""
 
-    reset = [c["chat"], c["sources"], c["turns"], c["box"], c["note_row"], c["feedback_status"]]
-    c["clear"].click(new_chat, None, reset, queue=False, **ui)
-    c["chat"].clear(new_chat, None, reset, queue=False, **ui)
+    reset = [v.chat, v.sources, v.turns, v.box, v.note_row, v.feedback_status]
+    v.clear.click(new_chat, None, reset, queue=False, **ui)
+    v.chat.clear(new_chat, None, reset, queue=False, **ui)
     on_like, on_note = make_feedback(bot)
-    noted = [c["target"], c["note_row"], c["note"], c["feedback_status"]]
-    c["chat"].like(on_like, [c["chat"], c["turns"]], noted, queue=False, **ui)
-    c["send_note"].click(on_note, [c["target"], c["note"], c["turns"]], noted, queue=False, **ui)
-    c["copy"].click(None, js=COPY_JS, **ui)
-    c["export"].click(None, js=EXPORT_JS, **ui)
-    c["to_sources"].click(None, js=TO_SOURCES_JS, **ui)
-    c["to_chat"].click(None, js=TO_CHAT_JS, **ui)
+    noted = [v.target, v.note_row, v.note, v.feedback_status]
+    v.chat.like(on_like, [v.chat, v.turns], noted, queue=False, **ui)
+    v.send_note.click(on_note, [v.target, v.note, v.turns], noted, queue=False, **ui)
+    v.copy.click(None, js=COPY_JS, **ui)
+    v.export.click(None, js=EXPORT_JS, **ui)
+    v.to_sources.click(None, js=TO_SOURCES_JS, **ui)
+    v.to_chat.click(None, js=TO_CHAT_JS, **ui)
