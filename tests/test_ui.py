@@ -124,6 +124,8 @@ def test_history_drops_the_ui_markup_and_failed_questions() -> None:
         {"role": "user", "content": "Size of <Jinqiao> & co?"},
         {"role": "assistant", "content": "It covers 20.48 square kilometers. [1]"},
     ]
+    api_history = [{"role": "user", "content": "Is 3 < 4 and 5 > 2 &amp; true?"}]
+    assert plain_history(api_history) == api_history  # plain text from an API caller is kept as sent
 
 
 def test_server_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,8 +236,9 @@ def test_remove_document_deletes_file_and_sidecar_inside_the_corpus_only(tmp_pat
     (corpus / "a.md").write_text("A")
     (corpus / "a.md.meta.json").write_text("{}")
     (tmp_path / "outside.md").write_text("keep me")
-    with pytest.raises(CorpusError):
-        remove_document(corpus, "../outside.md")
+    for bad in ("../outside.md", "a.md.meta.json", ""):
+        with pytest.raises(CorpusError):
+            remove_document(corpus, bad)
     remove_document(corpus, "a.md")
     assert list(corpus.iterdir()) == [] and (tmp_path / "outside.md").exists()
 

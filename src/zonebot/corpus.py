@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import CorpusError
-from .loading import SIDECAR
+from .loading import SIDECAR, SUFFIXES
 
 #: File types accepted for upload (what ``loading`` can read).
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -66,6 +66,8 @@ def add_document(corpus_dir: Path, name: str, data: bytes) -> str:
         os.link(tmp, target)  # fails rather than replacing a file created meanwhile
     except FileExistsError:
         raise CorpusError(f"{source} is already in the corpus; delete it first to replace it") from None
+    except OSError as exc:
+        raise CorpusError(f"{source} could not be stored in {corpus_dir}: {exc.strerror}") from None
     finally:
         os.unlink(tmp)
     return source
@@ -78,6 +80,8 @@ def remove_document(corpus_dir: Path, source: str) -> None:
     # The name comes from a browser: it must stay inside the corpus folder.
     if not source or path.is_symlink() or root not in path.resolve().parents:
         raise CorpusError(f"{source!r} is not a file of the corpus folder")
+    if path.suffix.lower() not in SUFFIXES or path.name.endswith(SIDECAR):
+        raise CorpusError(f"{source} is not a document (only {', '.join(sorted(SUFFIXES))} files are)")
     if not path.is_file():
         raise CorpusError(f"{source} is no longer in the corpus folder")
     path.unlink()

@@ -21,6 +21,7 @@ Turn = dict[str, Any]
 _MARKER = re.compile(r"\[(\d+)\]")
 _TAG = re.compile(r"<[^>]*>")
 _PROBLEM_CLASS = 'class="zb-problem"'
+_OURS = ('<span class="zb-', '<div class="zb-')  # how every chat message zonebot renders begins
 
 
 def esc(text: Any) -> str:
@@ -73,7 +74,9 @@ def plain_history(messages: list[Message] | None) -> list[Message]:
             if out and out[-1]["role"] == "user":
                 out.pop()
             continue
-        text = html.unescape(_TAG.sub("", raw)).strip()
+        if raw.lstrip().startswith(_OURS):  # our own markup; text from an API caller is taken as it is
+            raw = html.unescape(_TAG.sub("", raw))
+        text = raw.strip()
         if text and not (m.get("metadata") or {}).get("title"):
             out.append({"role": m["role"], "content": text})
     return out
