@@ -158,6 +158,7 @@ def _build_corpus_changes(bot: ZoneBot, picker: gr.Dropdown, listing: list[Any],
     ui: dict[str, Any] = {"api_visibility": "private"}
     delete.click(ask_to_delete, picker, [confirm, question, status], queue=False, **ui)
     no.click(lambda: gr.update(visible=False), None, confirm, queue=False, **ui)
-    yes.click(delete_it, picker, [confirm, status, *listing, doc_text], **ui)
-    add.click(add_files, upload, [status, upload, *listing], **ui)
-    reindex.click(reindex_all, picker, [status, *listing], **ui)
+    # The progress bar goes on the status line only, not over every card the ingest refreshes.
+    yes.click(delete_it, picker, [confirm, status, *listing, doc_text], show_progress_on=status, **ui)
+    add.click(add_files, upload, [status, upload, *listing], show_progress_on=status, **ui)
+    reindex.click(reindex_all, picker, [status, *listing], show_progress_on=status, **ui)
