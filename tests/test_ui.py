@@ -280,3 +280,13 @@ def test_a_second_ingest_from_the_page_says_one_is_running(bot) -> None:  # type
     with ingest_lock(bot.settings.index_dir, wait=False):  # as if another ingest held the index
         shown = run_ingest(bot, lambda *_args, **_kwargs: None)
     assert html.escape(BUSY) in shown and "zb-problem" in shown
+
+
+def test_errors_in_the_chat_name_no_settings() -> None:
+    from zonebot import IndexMissingError, InvalidQuestionError
+    from zonebot.ui.chat import plain_words
+
+    too_long = InvalidQuestionError("the question is 3,000 characters; the limit is 2,000 (ZONEBOT_MAX_QUESTION_CHARS)")
+    assert plain_words(too_long) == "The question is 3,000 characters; the limit is 2,000"
+    assert "Documents tab" in plain_words(IndexMissingError("no index in index: run `zonebot ingest` first"))
+    assert "Traceback" not in plain_words(RuntimeError("boom")) and "boom" not in plain_words(RuntimeError("boom"))
