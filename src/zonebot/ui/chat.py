@@ -16,7 +16,6 @@ from ..feedback import feedback_path, record_feedback
 from ..models import Answer
 from .assets import COPY_JS, EXPORT_JS, TO_CHAT_JS, TO_SOURCES_JS
 from .render import (
-    PENDING_SOURCES,
     Message,
     Turn,
     abstention_html,
@@ -89,7 +88,7 @@ def make_respond(bot: ZoneBot) -> Callable[..., Iterator[Outputs]]:
             yield (gr.skip(), *_failed(chat, turns, question, problem))
             return
         chat += [{"role": "user", "content": user_html(question)}, {"role": "assistant", "content": ""}]
-        yield "", chat, PENDING_SOURCES, turns
+        yield "", chat, sources_panel(turns, pending=True), turns
         try:
             for item in _answer_stream(bot, question, history):
                 if isinstance(item, Answer):
@@ -248,7 +247,8 @@ def _wire_chat(bot: ZoneBot, v: ChatView) -> None:
     on_like, on_note = make_feedback(bot)
     noted = [v.target, v.note_row, v.note, v.feedback_status]
     v.chat.like(on_like, [v.chat, v.turns], noted, queue=False, **ui)
-    v.send_note.click(on_note, [v.target, v.note, v.turns], noted, queue=False, **ui)
+    for trigger in (v.send_note.click, v.note.submit):
+        trigger(on_note, [v.target, v.note, v.turns], noted, queue=False, **ui)
     v.copy.click(None, js=COPY_JS, **ui)
     v.export.click(None, js=EXPORT_JS, **ui)
     v.to_sources.click(None, js=TO_SOURCES_JS, **ui)

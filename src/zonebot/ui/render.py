@@ -237,14 +237,15 @@ EMPTY_SOURCES = (
 PENDING_SOURCES = '<div class="zb-empty">Finding the passages…</div>'
 
 
-def sources_panel(turns: list[Turn]) -> str:
+def sources_panel(turns: list[Turn], pending: bool = False) -> str:
     """All answers' sections, the latest shown (the others return when one of their markers is clicked),
-    and the conversation as Markdown for Export."""
+    and the conversation as Markdown for Export; ``pending`` while the next answer is being found."""
     sections = [t["section"] for t in turns]
     shown = [
-        s if i == len(sections) - 1 else s.replace("<section ", "<section hidden ", 1) for i, s in enumerate(sections)
+        s if i == len(sections) - 1 and not pending else s.replace("<section ", "<section hidden ", 1)
+        for i, s in enumerate(sections)
     ]
-    body = "".join(shown) or EMPTY_SOURCES
+    body = ("".join(shown) + PENDING_SOURCES) if pending else ("".join(shown) or EMPTY_SOURCES)
     export = f'<textarea id="zb-export-text" hidden readonly>{esc(conversation_markdown(turns))}</textarea>'
     return f'<div id="zb-sources-inner">{body}{export}</div>'
 
