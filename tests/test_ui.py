@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import html
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from zonebot.ui import message_text, plain_history, server_options
+from zonebot import Citation, CorpusError
+from zonebot.cli import main as cli_main
+from zonebot.corpus import add_document, remove_document, safe_name
+from zonebot.feedback import draft_qa_items, record_feedback
+from zonebot.models import Answer
+from zonebot.ui import build_app, message_text, plain_history, server_options
+from zonebot.ui.render import (
+    answer_html,
+    conversation_markdown,
+    document_cards,
+    link_url,
+    problem_html,
+    sources_section,
+    user_html,
+)  # fmt: skip
 
 JINQIAO_SIZE = "How large is the Jinqiao Economic and Technological Development Zone?"
 
@@ -26,8 +42,11 @@ def test_ask_returns_a_cited_answer(client: Client) -> None:
     result = ask(client, JINQIAO_SIZE)
     assert not result["abstained"]
     assert "[1]" in result["text"] and "20.48" in result["text"]
-    assert result["citations"] and set(result["citations"][0]) == {"n", "source", "title", "quote"}
-    assert result["citations"][0]["source"] == "jinqiao-development-zone.txt"
+    first = result["citations"][0]
+    assert set(first) == {"n", "source", "title", "quote", "publisher", "date", "url"}
+    assert first["source"] == "jinqiao-development-zone.txt"
+    assert first["publisher"].startswith("Pudong New Area government") and first["date"] == "2023-04-10"
+    assert first["url"] == "https://english.pudong.gov.cn"
 
 
 def test_follow_up_uses_the_conversation(client: Client) -> None:
@@ -52,6 +71,7 @@ def test_unanswerable_question_abstains(client: Client) -> None:
     result = ask(client, "What is the population of Tokyo?")
     assert result["abstained"]
     assert result["citations"] == []
+    assert result["closest"] and all(p["source"] and p["text"] for p in result["closest"])
 
 
 def test_sixteen_concurrent_users(server_url: str) -> None:
@@ -92,16 +112,20 @@ def test_message_content_blocks_become_plain_text() -> None:
     assert message_text(None) == ""
 
 
-def test_history_drops_the_ui_markup() -> None:
+def test_history_drops_the_ui_markup_and_failed_questions() -> None:
     chat = [
-        {"role": "user", "content": "Size of Jinqiao?"},
-        {"role": "assistant", "content": "It covers 20.48 square kilometers. [\\[1\\]](#src-1-1)"},
+        {"role": "user", "content": user_html("Size of <Jinqiao> & co?")},
+        {"role": "assistant", "content": answer_html("It covers 20.48 square kilometers. [1]", 1)},
         {"role": "system", "content": "ignored"},
+        {"role": "user", "content": user_html("x" * 50)},
+        {"role": "assistant", "content": problem_html("This question is too long")},
     ]
     assert plain_history(chat) == [
-        {"role": "user", "content": "Size of Jinqiao?"},
+        {"role": "user", "content": "Size of <Jinqiao> & co?"},
         {"role": "assistant", "content": "It covers 20.48 square kilometers. [1]"},
     ]
+    api_history = [{"role": "user", "content": "Is 3 < 4 and 5 > 2 &amp; true?"}]
+    assert plain_history(api_history) == api_history  # plain text from an API caller is kept as sent
 
 
 def test_server_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +138,155 @@ def test_server_binds_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) -> N
     assert server_options().auth == ("analyst", "s3cret")
     assert server_options().port == 8123
     assert server_options(port=9000).port == 9000
+
+
+# -- safe rendering ------------------------------------------------------------------------
+XSS = '<img src=x onerror="alert(1)"> <script>alert(2)</script> [link](javascript:alert(3))'
+
+
+def test_user_message_markup_is_escaped_not_rendered() -> None:
+    shown = user_html(XSS)
+    assert "<img" not in shown and "<script" not in shown
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in shown
+
+
+def test_answer_text_is_escaped_and_only_markers_become_links() -> None:
+    shown = answer_html("Area: <b>20.48</b> km² [1], see [2].", 3)
+    assert "<b>" not in shown and "&lt;b&gt;20.48&lt;/b&gt;" in shown
+    assert shown.count("<a ") == 2 and 'href="#src-3-1"' in shown and 'href="#src-3-2"' in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("javascript:alert(document.domain)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("https://english.pudong.gov.cn", False),  # a site's home page says nothing of the document
+        ("https://english.pudong.gov.cn/", False),
+        ("https://english.pudong.gov.cn/2023/jinqiao.html", True),
+        ("http://example.org/page?id=3", True),
+    ],
+)
+def test_links_only_for_http_pages(url: str, linked: bool) -> None:
+    assert (link_url(url) is not None) is linked
+
+
+def _citation(**overrides) -> Citation:  # type: ignore[no-untyped-def]
+    values = dict(n=1, source="a<b>.txt", title="<i>Title</i>", quote="covers 3 km", passage="It covers 3 km.",
+                  passage_id="p1", score=1.0, quote_start=3, publisher="<Pub>", date="2024",
+                  url="javascript:alert(document.domain)")  # fmt: skip
+    values.update(overrides)
+    return Citation(**values)  # type: ignore[arg-type]
+
+
+def test_source_card_escapes_metadata_and_writes_no_javascript_link() -> None:
+    html = sources_section(1, Answer(text="It covers 3 km. [1]", abstained=False, citations=[_citation()]), {})
+    assert "javascript:" not in html and "<a " not in html
+    assert "&lt;i&gt;Title&lt;/i&gt;" in html and "&lt;Pub&gt;" in html and "a&lt;b&gt;.txt" in html
+    assert "<mark" in html and "Quoted from the sources" in html
+    linked = sources_section(1, Answer(text="x [1]", abstained=False,
+                                       citations=[_citation(url="https://example.org/doc")]), {})  # fmt: skip
+    assert 'href="https://example.org/doc"' in linked
+
+
+def test_document_cards_escape_and_link_only_http_pages() -> None:
+    html = document_cards([{"source": "x.md", "title": "<script>x</script>", "url": "javascript:alert(1)",
+                            "passages": 2, "chars": 1200}])  # fmt: skip
+    assert "<script>" not in html and "javascript:" not in html and "1,200 characters" in html
+
+
+def test_export_markdown_numbers_each_answers_sources() -> None:
+    turns = [
+        {"question": "How large?", "answer": "It covers 3 km. [1]", "abstained": False,
+         "citations": [{"n": 1, "source": "a.txt", "title": "A", "quote": "covers 3 km", "publisher": "P",
+                        "date": "2024", "url": "https://example.org/a"}]},
+        {"question": "x" * 10, "problem": "too long"},
+    ]  # fmt: skip
+    md = conversation_markdown(turns)
+    assert "## 1. How large?" in md and "It covers 3 km. [1]" in md
+    assert '1. A (P, 2024), `a.txt`, <https://example.org/a>\n   > "covers 3 km"' in md
+    assert "## 2. xxxxxxxxxx" in md and "*Not answered: too long*" in md
+
+
+# -- corpus files and feedback through the Python API ---------------------------------------
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("../../etc/passwd.md", "passwd.md"), ("My Report (final).MD", "My-Report-final.md"),
+     (".hidden.txt", "hidden.txt"), ("C:\\docs\\zone.pdf", "zone.pdf")],
+)  # fmt: skip
+def test_upload_names_are_sanitised(given: str, stored: str) -> None:
+    assert safe_name(given) == stored
+
+
+def test_add_document_checks_type_content_and_existing_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert add_document(tmp_path, "new zone.md", b"# New zone\n\nIt is new.") == "new-zone.md"
+    assert (tmp_path / "new-zone.md").read_bytes().startswith(b"# New zone")
+    for name, data, reason in [("a.exe", b"MZ", "only"), ("b.txt", b"ab\0cd", "binary"), ("c.pdf", b"hello", "PDF"),
+                               ("d.md", b"  ", "empty"), ("new zone.md", b"again", "already")]:  # fmt: skip
+        with pytest.raises(CorpusError, match=reason):
+            add_document(tmp_path, name, data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-zone.md"]  # nothing half-written left
+
+
+def test_remove_document_deletes_file_and_sidecar_inside_the_corpus_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("A")
+    (corpus / "a.md.meta.json").write_text("{}")
+    (tmp_path / "outside.md").write_text("keep me")
+    for bad in ("../outside.md", "a.md.meta.json", ""):
+        with pytest.raises(CorpusError):
+            remove_document(corpus, bad)
+    remove_document(corpus, "a.md")
+    assert list(corpus.iterdir()) == [] and (tmp_path / "outside.md").exists()
+
+
+def test_thumbs_down_answers_become_draft_qa_items(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "feedback.jsonl"
+    turn = {"question": "How large is Jinqiao?", "answer": "It is big. [1]", "abstained": False,
+            "citations": [{"n": 1, "source": "jinqiao-development-zone.txt", "quote": "big"}]}  # fmt: skip
+    record_feedback(log, {"question": "Fine?", "answer": "Yes."}, "up")
+    record_feedback(log, turn, "down")
+    record_feedback(log, turn, "down", "the figure is missing")
+    assert len(log.read_text().splitlines()) == 3
+    drafts = draft_qa_items(log)
+    assert [d["question"] for d in drafts] == ["How large is Jinqiao?"]
+    assert drafts[0]["source"] == "jinqiao-development-zone.txt"
+    assert drafts[0]["draft"]["note"] == "the figure is missing"
+    assert cli_main(["eval", "--from-feedback", str(log)]) == 0
+    assert '"question": "How large is Jinqiao?"' in capsys.readouterr().out
+
+
+def test_corpus_changes_need_loopback_or_a_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZONEBOT_AUTH", raising=False)
+    assert server_options().corpus_changes_allowed
+    assert not server_options(host="0.0.0.0").corpus_changes_allowed
+    monkeypatch.setenv("ZONEBOT_AUTH", "analyst:s3cret")
+    assert server_options(host="0.0.0.0").corpus_changes_allowed
+
+
+def test_without_corpus_changes_the_page_has_no_upload_and_says_why(bot) -> None:  # type: ignore[no-untyped-def]
+    config = json.dumps(build_app(bot, allow_corpus_changes=False).config, default=str)
+    assert "zb-upload" not in config and "zb-confirm-delete" not in config
+    assert "Adding and deleting documents is turned off" in config
+
+
+def test_a_second_ingest_from_the_page_says_one_is_running(bot) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.index import ingest_lock
+    from zonebot.ui.documents import BUSY, run_ingest
+
+    with ingest_lock(bot.settings.index_dir, wait=False):  # as if another ingest held the index
+        shown = run_ingest(bot, lambda *_args, **_kwargs: None)
+    assert html.escape(BUSY) in shown and "zb-problem" in shown
+
+
+def test_errors_in_the_chat_name_no_settings() -> None:
+    from zonebot import IndexMissingError, InvalidQuestionError
+    from zonebot.ui.chat import plain_words
+
+    too_long = InvalidQuestionError("the question is 3,000 characters; the limit is 2,000 (ZONEBOT_MAX_QUESTION_CHARS)")
+    assert plain_words(too_long) == "The question is 3,000 characters; the limit is 2,000"
+    assert "Documents tab" in plain_words(IndexMissingError("no index in index: run `zonebot ingest` first"))
+    assert "Traceback" not in plain_words(RuntimeError("boom")) and "boom" not in plain_words(RuntimeError("boom"))

@@ -3,6 +3,7 @@
 from .bot import ZoneBot
 from .config import Settings
 from .errors import (
+    CorpusError,
     IndexMissingError,
     IngestLockedError,
     InvalidQuestionError,
@@ -14,7 +15,7 @@ from .langchain import ZoneBotRetriever
 from .models import Answer, Citation, Document, IngestReport, Passage, SkippedFile
 
 __all__ = [
-    "Answer", "Citation", "Document", "IndexMissingError", "IngestLockedError", "IngestReport",
+    "Answer", "Citation", "CorpusError", "Document", "IndexMissingError", "IngestLockedError", "IngestReport",
     "InvalidQuestionError", "LoadError", "Passage", "Settings", "SettingsError", "SkippedFile", "ZoneBot",
     "ZoneBotError", "ZoneBotRetriever",
 ]  # fmt: skip

@@ -159,3 +159,19 @@ class ZoneBot:
         from .langchain import ZoneBotRetriever
 
         return ZoneBotRetriever(k=k, bot=self, **kwargs)
+
+    # -- corpus files -------------------------------------------------------------------
+    def add_document(self, name: str, data: bytes) -> str:
+        """Store a new file in the corpus folder (name sanitised, type and size checked); returns its source.
+
+        Call ``ingest()`` afterwards to index it.
+        """
+        from .corpus import add_document
+
+        return add_document(self.settings.corpus_dir, name, data)
+
+    def remove_document(self, source: str) -> None:
+        """Delete a file (and its sidecar) from the corpus folder; call ``ingest()`` afterwards."""
+        from .corpus import remove_document
+
+        remove_document(self.settings.corpus_dir, source)

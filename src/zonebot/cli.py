@@ -54,6 +54,10 @@ def _read_history(path: str) -> object:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.from_feedback:
+        return _feedback_drafts(args.from_feedback)
+    if not args.qa:
+        raise ZoneBotError("eval needs --qa FILE (or --from-feedback FILE to draft QA items)")
     from tqdm import tqdm
 
     from .evaluation import METRICS, check_thresholds, evaluate, failures, load_qa, markdown
@@ -112,6 +116,17 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
         mark = " **chosen**" if p["threshold"] == decision.threshold else ""
         print(f"| {p['threshold']}{mark} | {p['answer_accuracy']} | {p['abstention_accuracy']} | "
               f"{p['false_abstention_rate']} |")  # fmt: skip
+
+
+def _feedback_drafts(path: str) -> int:
+    """Print the thumbs-down answers of a feedback log as draft QA items (JSON Lines) to label."""
+    from .feedback import draft_qa_items
+
+    drafts = draft_qa_items(Path(path))
+    for item in drafts:
+        print(json.dumps(item, ensure_ascii=False))
+    print(f"{len(drafts)} draft QA item(s) from thumbs-down feedback; label them, then add them to a QA file",
+          file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -154,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="score answers over a QA set (JSON Lines)",
                        description="Answer every question of a QA file and report accuracy, citation, "
                                    "abstention, retrieval and latency metrics.")  # fmt: skip
-    p.add_argument("--qa", required=True, help="QA file, JSON Lines (see README)")
+    p.add_argument("--qa", help="QA file, JSON Lines (see README); required unless --from-feedback")
+    p.add_argument("--from-feedback", metavar="FILE",
+                   help="print the thumbs-down answers of FILE (index/feedback.jsonl) as draft QA items instead")  # fmt: skip
     p.add_argument("--json", metavar="OUT", help="write metrics and per-item results as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the metrics and failures table as Markdown")
     p.add_argument("--retrieval", choices=["dense", "bm25", "hybrid"], help="retrieval mode (default hybrid)")

@@ -23,3 +23,7 @@ class LoadError(ZoneBotError):
 
 class SettingsError(ZoneBotError, ValueError):
     """A setting (``ZONEBOT_*`` variable or keyword argument) has a value zonebot cannot use."""
+
+
+class CorpusError(ZoneBotError):
+    """A file could not be added to or removed from the corpus folder; the message says why."""

@@ -1,0 +1,255 @@
+"""The Chat tab: question box, streamed answers, the sources panel, feedback and export."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ..bot import ZoneBot
+from ..errors import IndexMissingError, ZoneBotError
+from ..feedback import feedback_path, record_feedback
+from ..models import Answer
+from .assets import COPY_JS, EXPORT_JS, TO_CHAT_JS, TO_SOURCES_JS
+from .render import (
+    Message,
+    Turn,
+    abstention_html,
+    answer_html,
+    answer_turn,
+    esc,
+    message_text,
+    plain_history,
+    problem_html,
+    problem_turn,
+    sources_panel,
+    sources_section,
+    user_html,
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+EXAMPLES: list[tuple[str, str]] = [
+    ("Jinqiao · figure", "How large is the Jinqiao Economic and Technological Development Zone?"),
+    ("Follow-up", "When was it approved, and by which body?"),
+    ("Jinshan · list", "Which industries will Jinshan District concentrate on?"),
+    ("Bay Area zone", "What industries does the Shanghai Bay Area High-tech Industrial Development Zone focus on?"),
+    ("Baoshan + Jinshan · figure", "What share of the city's gross industrial output will Baoshan and Jinshan contribute by 2025?"),
+    ("Not in the sources", "What is the corporate tax rate in the Jinqiao zone?"),
+]  # fmt: skip
+
+_SETTING_NAME = re.compile(r"\s*\(?\bZONEBOT_[A-Z_]+\)?")
+Outputs = tuple[Any, Any, Any, Any]  # question box, chat, sources panel, turns
+
+
+def plain_words(exc: Exception) -> str:
+    """An error as a reader of the chat should see it: no setting names, no stack."""
+    if isinstance(exc, IndexMissingError):
+        return "There are no documents indexed yet: add some in the Documents tab, then ask again."
+    if isinstance(exc, ZoneBotError):
+        text = _SETTING_NAME.sub("", str(exc)).strip()
+        return text[:1].upper() + text[1:]
+    return "Something went wrong answering that. Please try again; if it keeps happening, tell whoever runs zonebot."
+
+
+def _failed(chat: list[Message], turns: list[Turn], question: str, problem: str) -> tuple[Any, Any, Any]:
+    """Show ``problem`` right under the user's message; the sources panel and Copy answer hold nothing."""
+    chat.append({"role": "assistant", "content": problem_html(problem)})
+    turns.append(problem_turn(question, len(turns) + 1, problem))
+    return chat, sources_panel(turns), turns
+
+
+def _answer_stream(bot: ZoneBot, question: str, history: list[Message]) -> Iterator[str | Answer]:
+    """The growing text, then the ``Answer`` (asked again if the stream ends without one)."""
+    for item in bot.stream(question, history):
+        yield item
+        if isinstance(item, Answer):
+            return
+    yield bot.ask(question, history)
+
+
+def make_respond(bot: ZoneBot) -> Callable[..., Iterator[Outputs]]:
+    def respond(message: Any, chat: list[Message] | None, turns: list[Turn] | None) -> Iterator[Outputs]:
+        question = message_text(message)
+        if not question.strip():  # an empty Enter does nothing
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat, turns = list(chat or []), list(turns or [])
+        history, number = plain_history(chat), len(turns) + 1
+        limit = bot.settings.max_question_chars
+        if len(question) > limit:  # the text stays in the box to be shortened
+            chat.append({"role": "user", "content": user_html(question[:280] + "…")})
+            problem = (f"This question is {len(question):,} characters long; questions can be up to {limit:,}. "
+                       "Shorten it and ask again: your text is still in the box.")  # fmt: skip
+            yield (gr.skip(), *_failed(chat, turns, question, problem))
+            return
+        chat += [{"role": "user", "content": user_html(question)}, {"role": "assistant", "content": ""}]
+        yield "", chat, sources_panel(turns, pending=True), turns
+        try:
+            for item in _answer_stream(bot, question, history):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                chat[-1] = {"role": "assistant", "content": answer_html(item, number)}
+                yield gr.skip(), chat, gr.skip(), gr.skip()
+        except Exception as exc:
+            if not isinstance(exc, ZoneBotError):
+                log.exception("answering %r failed", question[:200])
+            chat.pop()
+            yield (question, *_failed(chat, turns, question, plain_words(exc)))
+            return
+        content = abstention_html(answer.text) if answer.abstained else answer_html(answer.text, number)
+        chat[-1] = {"role": "assistant", "content": content}
+        totals = {d["source"]: int(d.get("passages") or 0) for d in bot.documents()}
+        turns.append(answer_turn(question, history, answer, sources_section(number, answer, totals)))
+        yield gr.skip(), chat, sources_panel(turns), turns
+
+    return respond
+
+
+def _role(m: Any) -> str | None:
+    return m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
+
+
+def make_feedback(bot: ZoneBot):  # type: ignore[no-untyped-def]
+    """Handlers for 👍/👎 on an answer (a line in feedback.jsonl at once) and for an optional note after it."""
+    path = feedback_path(bot.settings.index_dir)
+
+    def on_like(chat: list[Any], turns: list[Turn], evt: gr.LikeData):  # type: ignore[no-untyped-def]
+        if evt.liked not in (True, False):  # a thumb clicked off again: the earlier line stands
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        n = sum(1 for m in (chat or [])[: index + 1] if _role(m) == "assistant") - 1
+        turn = turns[n] if 0 <= n < len(turns or []) else None
+        if turn is None or turn.get("problem"):
+            return (
+                None,
+                gr.update(visible=False),
+                "",
+                problem_html("That question got no answer, so there is nothing to rate."),
+            )
+        verdict = "up" if evt.liked else "down"
+        record_feedback(path, turn, verdict)
+        thumb = "👍" if verdict == "up" else "👎"
+        saved = (
+            f'<div class="zb-ok">Thanks: your {thumb} on answer {n + 1} is saved. Add a note below if you like.</div>'
+        )
+        return {"turn": n, "verdict": verdict}, gr.update(visible=True), "", saved
+
+    def on_note(target: dict[str, Any] | None, note: str, turns: list[Turn]):  # type: ignore[no-untyped-def]
+        if not target or not note.strip():
+            return gr.skip(), gr.skip(), gr.skip(), problem_html("Type a note first, or just leave the thumb.")
+        record_feedback(path, turns[target["turn"]], target["verdict"], note)
+        done = f'<div class="zb-ok">Note saved with your feedback on answer {esc(target["turn"] + 1)}.</div>'
+        return None, gr.update(visible=False), "", done
+
+    return on_like, on_note
+
+
+def _example_handler(respond: Callable[..., Iterator[Outputs]], question: str):  # type: ignore[no-untyped-def]
+    def ask_example(chat: list[Message] | None, turns: list[Turn] | None) -> Iterator[Outputs]:
+        yield from respond(question, chat, turns)
+
+    return ask_example
+
+
+def build_chat_tab(bot: ZoneBot) -> None:
+    """The chat column, the sources column and their events, inside the current Blocks context."""
+    turns = gr.State([])
+    target = gr.State(None)
+    with gr.Row(equal_height=False, elem_id="zb-main"):
+        with gr.Column(scale=3, min_width=300, elem_id="zb-chat-col"):
+            chat = gr.Chatbot(
+                show_label=False,  # a floating "Conversation" label covered the first message
+                elem_id="zb-chat",
+                height=520,
+                buttons=[],  # "Copy answer" below copies the text with its sources instead
+                feedback_options=("Like", "Dislike"),
+                render_markdown=False,  # messages are HTML that zonebot escaped itself
+                allow_tags=False,
+                latex_delimiters=[],
+                placeholder="Ask about the Jinqiao, Jinshan or Shanghai Bay Area zones.",
+            )
+            with gr.Row(elem_id="zb-ask-row"):
+                box = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How large is the Jinqiao zone?",
+                                 max_lines=6, scale=5, min_width=180, elem_id="zb-question", autofocus=True)  # fmt: skip
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="zb-send")
+            with gr.Row(elem_id="zb-tools"):
+                limit = bot.settings.max_question_chars
+                gr.HTML(f'<div id="zb-counter" data-limit="{limit}" aria-live="polite"></div>', padding=False,
+                        elem_id="zb-counter-box")  # fmt: skip
+                copy = gr.Button("Copy answer", size="sm", elem_id="zb-copy", min_width=60)
+                export = gr.Button("Export", size="sm", elem_id="zb-export", min_width=60)
+                clear = gr.Button("New chat", size="sm", elem_id="zb-clear", min_width=60)
+                to_sources = gr.Button("Sources ↓", size="sm", elem_id="zb-to-sources", min_width=60,
+                                       elem_classes=["zb-phone-only"])  # fmt: skip
+            with gr.Row(visible=False, elem_id="zb-note-row") as note_row:
+                note = gr.Textbox(show_label=False, placeholder="What was wrong or missing? (optional)", scale=4,
+                                  elem_id="zb-note")  # fmt: skip
+                send_note = gr.Button("Send note", size="sm", scale=1, min_width=80, elem_id="zb-send-note")
+            feedback_status = gr.HTML(elem_id="zb-feedback-status", padding=False)
+            with gr.Column(elem_classes=["zb-examples"]):
+                gr.HTML("<div class='zb-h2'>Try</div>", padding=False)
+                examples = [gr.Button(f"{label}: {q}", size="sm") for label, q in EXAMPLES]
+        with gr.Column(scale=2, min_width=300, elem_id="zb-sources-col"):
+            with gr.Row():
+                gr.HTML("<h2 class='zb-h2'>Sources</h2>", padding=False)
+                to_chat = gr.Button("↑ Back to chat", size="sm", elem_id="zb-to-chat", min_width=60,
+                                    elem_classes=["zb-phone-only"])  # fmt: skip
+            sources = gr.HTML(sources_panel([]), elem_id="zb-sources")
+    view = ChatView(box=box, send=send, chat=chat, sources=sources, turns=turns, target=target, copy=copy,
+                    export=export, clear=clear, to_sources=to_sources, to_chat=to_chat, note_row=note_row,
+                    note=note, send_note=send_note, feedback_status=feedback_status, examples=examples)  # fmt: skip
+    _wire_chat(bot, view)
+
+
+@dataclass
+class ChatView:
+    """The Chat tab's components that its events read or write."""
+
+    box: gr.Textbox
+    send: gr.Button
+    chat: gr.Chatbot
+    sources: gr.HTML
+    turns: gr.State  #: one ``Turn`` per question asked: for the sources panel, feedback and export
+    target: gr.State  #: the answer the note being typed is about
+    copy: gr.Button
+    export: gr.Button
+    clear: gr.Button
+    to_sources: gr.Button
+    to_chat: gr.Button
+    note_row: gr.Row
+    note: gr.Textbox
+    send_note: gr.Button
+    feedback_status: gr.HTML
+    examples: list[gr.Button]
+
+
+def _wire_chat(bot: ZoneBot, v: ChatView) -> None:
+    ui: dict[str, Any] = {"api_visibility": "private"}
+    respond = make_respond(bot)
+    outputs = [v.box, v.chat, v.sources, v.turns]
+    for trigger in (v.box.submit, v.send.click):
+        trigger(respond, [v.box, v.chat, v.turns], outputs, show_progress="hidden", **ui)
+    for button, (_, question) in zip(v.examples, EXAMPLES, strict=True):
+        button.click(_example_handler(respond, question), [v.chat, v.turns], outputs, show_progress="hidden", **ui)
+
+    def new_chat():  # type: ignore[no-untyped-def]
+        return [], sources_panel([]), [], "", gr.update(visible=False), ""
+
+    reset = [v.chat, v.sources, v.turns, v.box, v.note_row, v.feedback_status]
+    v.clear.click(new_chat, None, reset, queue=False, **ui)
+    v.chat.clear(new_chat, None, reset, queue=False, **ui)
+    on_like, on_note = make_feedback(bot)
+    noted = [v.target, v.note_row, v.note, v.feedback_status]
+    v.chat.like(on_like, [v.chat, v.turns], noted, queue=False, **ui)
+    for trigger in (v.send_note.click, v.note.submit):
+        trigger(on_note, [v.target, v.note, v.turns], noted, queue=False, **ui)
+    v.copy.click(None, js=COPY_JS, **ui)
+    v.export.click(None, js=EXPORT_JS, **ui)
+    v.to_sources.click(None, js=TO_SOURCES_JS, **ui)
+    v.to_chat.click(None, js=TO_CHAT_JS, **ui)

@@ -1,0 +1,83 @@
+"""Where the chat listens, who may log in, and whether the corpus may be changed from the browser."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..bot import ZoneBot
+from ..config import Settings
+from ..errors import ZoneBotError
+from .assets import CSS, HEAD, THEME
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: Uploads are small documents; Gradio refuses larger ones before they reach zonebot's own check.
+MAX_UPLOAD = "20mb"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str
+    port: int
+    auth: tuple[str, str] | None
+
+    @property
+    def corpus_changes_allowed(self) -> bool:
+        """Uploads and deletes: always on loopback; elsewhere only behind a login."""
+        return self.host in LOOPBACK or self.auth is not None
+
+
+def server_options(host: str | None = None, port: int | None = None) -> ServerOptions:
+    """Where to listen and who may log in: arguments first, then ZONEBOT_HOST / ZONEBOT_PORT / ZONEBOT_AUTH."""
+    settings = Settings.from_env()
+    raw_auth = settings.auth or ""
+    auth = None
+    if raw_auth:
+        user, sep, password = raw_auth.partition(":")
+        if not sep or not user or not password:
+            raise ZoneBotError("ZONEBOT_AUTH must look like user:password (both non-empty)")
+        auth = (user, password)
+    return ServerOptions(host=host or settings.host, port=port if port is not None else settings.port, auth=auth)
+
+
+def launch(demo: gr.Blocks, **kwargs: Any):  # type: ignore[no-untyped-def]
+    """``demo.launch`` with zonebot's styling and safe defaults (loopback, no extra file access)."""
+    kwargs.setdefault("server_name", "127.0.0.1")
+    kwargs.setdefault("css", CSS)
+    kwargs.setdefault("head", HEAD)
+    kwargs.setdefault("theme", THEME)
+    kwargs.setdefault("show_error", False)
+    kwargs.setdefault("footer_links", ["api"])
+    kwargs.setdefault("run_history", False)  # questions stay out of the browser's storage
+    kwargs.setdefault("max_file_size", MAX_UPLOAD)
+    return demo.launch(**kwargs)
+
+
+def serve(
+    host: str | None = None,
+    port: int | None = None,
+    corpus_dir: str | Path | None = None,
+    index_dir: str | Path | None = None,
+    chroma_url: str | None = None,
+    llm: str | None = None,
+) -> None:
+    """Build the index when missing or stale, then serve the chat until interrupted."""
+    from .app import build_app
+
+    options = server_options(host, port)
+    bot = ZoneBot(corpus_dir=corpus_dir, index_dir=index_dir, chroma_url=chroma_url, llm=llm)
+
+    def progress(msg: str) -> None:
+        print(f"  {msg}", file=sys.stderr, flush=True)
+
+    if bot.ensure_index(progress=progress) is None:
+        print("index is up to date", file=sys.stderr)
+    if not options.corpus_changes_allowed:
+        print(f"warning: serving on {options.host} without a login; adding and deleting documents is off. "
+              "Set ZONEBOT_AUTH=user:password to require a login", file=sys.stderr)  # fmt: skip
+    demo = build_app(bot, allow_corpus_changes=options.corpus_changes_allowed)
+    launch(demo, server_name=options.host, server_port=options.port, auth=options.auth)
