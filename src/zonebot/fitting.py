@@ -42,7 +42,7 @@ def collect(bot: Any, sets: list[list[QAItem]]) -> list[Example]:
 TOP = 5
 #: Candidate floors: how well what a count, share or role question asks about must be met (``focus``),
 #: how well its least-met other word (``key_min``), and how close in meaning the sentence must be (``dense``).
-FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "key_min": (0.0, 0.3, 0.4), "dense": (0.0, 0.2, 0.3)}
+FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "key_min": (0.0, 0.3), "dense": (0.0, 0.2)}
 
 
 def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +107,8 @@ def curve(examples: list[Example], decision: Decision, thresholds: list[float],
 
 def choose(points: list[dict[str, Any]], max_false_abstention: float) -> dict[str, Any]:
     ok = [p for p in points if p["false_abstention_rate"] <= max_false_abstention] or points
-    return max(ok, key=lambda p: (p["answer_accuracy"] + p["abstention_accuracy"], -p["threshold"]))
+    # Ties go to the higher threshold: the more careful of equally good decisions.
+    return max(ok, key=lambda p: (p["answer_accuracy"] + p["abstention_accuracy"], p["threshold"]))
 
 
 def fit(bot: Any, sets: list[list[QAItem]], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, Any]]]:
@@ -115,7 +116,7 @@ def fit(bot: Any, sets: list[list[QAItem]], max_false_abstention: float = 0.10) 
     examples = collect(bot, sets)
     x, y = dataset(examples)
     weights = fit_weights(x, y)
-    thresholds = [round(t, 2) for t in np.arange(0.05, 0.76, 0.05)]
+    thresholds = [round(t, 2) for t in np.arange(0.02, 0.5, 0.02)]
     points = curve(examples, weights, thresholds, FLOORS)
     best = choose(points, max_false_abstention)
     return replace(weights, threshold=best["threshold"], floors=best["floors"]), points
