@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import facts
 from ..citations import Citations
 from ..config import Settings
 from ..evidence import Scored
@@ -23,21 +22,18 @@ def select(ev: PartEvidence, accepts) -> list[Scored]:  # type: ignore[no-untype
     """The sentences that answer one part: the best accepted one, then what belongs with it and
     nothing else (an unrelated quote from another document would be padding):
 
-    * a list question: more sentences of the same document that state a list;
-    * an open question: the next or previous sentence of the same passage, if accepted too;
+    * a list question: up to three more accepted sentences of the same document;
+    * an open question: one more accepted sentence of the same document;
     * a sentence that announces a list ("... three types:"): the sentences that follow it.
     """
     accepted = [s for s in ev.ranked if accepts(s)]
-    if ev.part.wants_list:  # a sentence that lists things answers "which ..." before one that doesn't
-        accepted.sort(key=lambda s: not facts.in_form(None, True, s.text))
     if not accepted:
         return []
     best = accepted[0]
     chosen = [best]
+    limit = 4 if ev.part.wants_list else 1 if ev.part.kind else 2
     for s in accepted[1:]:
-        if s.text in {c.text for c in chosen}:
-            continue
-        if ev.part.wants_list and len(chosen) < 4 and _same_document(s, best) and facts.in_form(None, True, s.text) or not ev.part.kind and not ev.part.wants_list and len(chosen) < 2 and _next_to(s, best):
+        if len(chosen) < limit and _same_document(s, best) and s.text not in {c.text for c in chosen}:
             chosen.append(s)
     if best.text.rstrip().endswith((":", "：")):
         following = [s for s in ev.ranked if s.sentence.passage.id == best.sentence.passage.id
@@ -48,10 +44,6 @@ def select(ev: PartEvidence, accepts) -> list[Scored]:  # type: ignore[no-untype
 
 def _same_document(a: Scored, b: Scored) -> bool:
     return a.sentence.passage.source == b.sentence.passage.source
-
-
-def _next_to(a: Scored, b: Scored) -> bool:
-    return a.sentence.passage.id == b.sentence.passage.id and abs(a.sentence.index - b.sentence.index) == 1
 
 
 def polar_choice(ev: PartEvidence, threshold: float) -> Scored | None:
