@@ -132,7 +132,7 @@ def test_a_figure_of_one_unseen_zone_is_not_given_for_another(unseen: ZoneBot) -
 def test_the_scorer_credits_other_words_for_the_same_thing(bot: ZoneBot) -> None:
     """Soft coverage: "workers" is met by "employees" far better than by an unrelated word."""
     scorer: Scorer = bot._refresh()[1]
-    words = WordVectors(bot.embedder.embed)
+    words = WordVectors(bot.embedder.embed_query)
     text = "Each site has 5,000 employees. Each site has 5,000 trees."
     p = Passage(id="t", source="t.txt", title="t", ordinal=0, start=0, end=len(text), text=text,
                 sentences=[(0, 30), (31, len(text))])  # fmt: skip

@@ -46,7 +46,7 @@ class ZoneBot:
         self._snapshot: Snapshot | None = None
         self._scorer: Scorer | None = None
         self._decision = decision.load()
-        self._word_vectors = WordVectors(self.embedder.embed)
+        self._word_vectors = WordVectors(self.embedder.embed_query)
         self._lock = threading.Lock()
         self._answerer = create(self.settings.llm or "extractive", self.settings)
 

@@ -22,7 +22,8 @@ class Decision:
     bias: float
     threshold: float  #: a sentence with at least this probability answers
     #: Floors a sentence's features must reach to answer at all, e.g. ``{"focus": 0.5}``: what a count,
-    #: share or role question asks about must be met at least that well (word similarity).
+    #: share or role question asks about must be met at least that well (word similarity). ``yes`` is
+    #: how well every asked word must be met for a "Yes".
     floors: dict[str, float] = field(default_factory=dict)
     mean: dict[str, float] = field(default_factory=dict)  #: feature scaling used when fitting
     scale: dict[str, float] = field(default_factory=dict)
@@ -37,7 +38,7 @@ class Decision:
     def typed(self, polar: bool, features: dict[str, float]) -> bool:
         """States the kind of fact asked, about the thing asked (a yes/no question asks no kind)."""
         kind = polar or features.get("typed", 1.0) > 0
-        return kind and all(features.get(name, 1.0) >= floor for name, floor in self.floors.items())
+        return kind and all(features.get(name, 1.0) >= floor for name, floor in self.floors.items() if name in FEATURES)
 
     def to_dict(self) -> dict[str, object]:
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,

@@ -80,17 +80,20 @@ def content_words(text: str) -> list[str]:
 
 
 class WordVectors:
-    """Embeddings of single words, computed once per word and kept."""
+    """Embeddings of single words, computed once per word and kept.
 
-    def __init__(self, encode: Encode) -> None:
-        self._encode = encode
+    Each word is embedded on its own: the int8 encoder scales activations per batch, so a word's
+    vector would otherwise shift slightly with whatever else was new in its batch, and the same
+    question could be scored differently by two processes."""
+
+    def __init__(self, encode_one: Callable[[str], np.ndarray]) -> None:
+        self._encode_one = encode_one
         self._cache: dict[str, np.ndarray] = {}
 
     def matrix(self, ws: list[str]) -> np.ndarray:
-        new = [w for w in dict.fromkeys(ws) if w not in self._cache]
-        if new:
-            for w, v in zip(new, self._encode(new), strict=True):
-                self._cache[w] = np.asarray(v, dtype=np.float32)
+        for w in ws:
+            if w not in self._cache:
+                self._cache[w] = np.asarray(self._encode_one(w), dtype=np.float32)
         if not ws:
             return np.zeros((0, 1), dtype=np.float32)
         return np.stack([self._cache[w] for w in ws])
@@ -104,7 +107,7 @@ class Scorer:
         self.encode = encode
         self.lexicon = lexicon
         self.decision = decision
-        self.word_vectors = word_vectors or WordVectors(encode)
+        self.word_vectors = word_vectors or WordVectors(lambda w: encode([w])[0])
 
     def accepts(self, s: Scored) -> bool:
         return s.eligible and s.probability >= self.decision.threshold

@@ -11,6 +11,7 @@ import re
 
 from .. import facts
 from ..citations import Citations
+from ..decision import Decision
 from ..evidence import Scored
 from ..lexical import STOPWORDS
 from ..lexicon import Lexicon
@@ -110,8 +111,11 @@ def direct(part: Part, best: Scored) -> str | None:
     return None
 
 
-def verdict(part: Part, best: Scored) -> str | None:
-    """"Yes" or "No" when the sentence states it; None when it does not settle the question."""
+def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
+    """"Yes" or "No" when the sentence states it; None when it does not settle the question.
+
+    "Yes" needs every asked word met in the sentence (at the fitted ``yes`` floor of word similarity);
+    a figure or year asked about that the sentence states otherwise means "No"."""
     text = best.text
     for rx, holds in ((_OVER, lambda a, b: a > b), (_UNDER, lambda a, b: a < b)):
         m = rx.search(part.text)
@@ -123,7 +127,8 @@ def verdict(part: Part, best: Scored) -> str | None:
     asked = facts.numbers(part.text)
     if asked and not asked <= facts.numbers(text):
         return "No" if facts.numbers(text) else None
-    return "Yes" if best.time_ok and best.names_ok and best.typed else None
+    met = best.features.get("key_min", 0.0) >= decision.floors.get("yes", 0.0)
+    return "Yes" if best.time_ok and best.names_ok and best.typed and met else None
 
 
 def _value(number: str, after: str) -> float | None:

@@ -47,8 +47,10 @@ def _same_document(a: Scored, b: Scored) -> bool:
 
 
 def polar_choice(ev: PartEvidence, threshold: float) -> Scored | None:
-    """For a yes/no part: the sentence that decides it, whose year may differ from the one asked."""
-    return next((s for s in ev.ranked if s.names_ok and s.probability >= threshold), None)
+    """For a yes/no part: the sentence that decides it (its year may differ from the one asked):
+    of those about the subject and likely enough, the one that meets every asked word best."""
+    likely = [s for s in ev.ranked if s.names_ok and s.probability >= threshold]
+    return max(likely, key=lambda s: (s.features.get("key_min", 0.0), s.probability), default=None)
 
 
 class ExtractiveAnswerer:
@@ -80,7 +82,7 @@ class ExtractiveAnswerer:
         """One part's text (lead, then quotes) and its direct answer, or ``(None, None)``."""
         if ev.part.polar:
             best = polar_choice(ev, req.scorer.decision.threshold)
-            said = compose.verdict(ev.part, best) if best is not None else None
+            said = compose.verdict(ev.part, best, req.scorer.decision) if best is not None else None
             if best is None or said is None:
                 return None, None
             return f"{said}: {compose.quote(best, ev.sentences, book, req.scorer.lexicon)}", said
