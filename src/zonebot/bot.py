@@ -146,7 +146,8 @@ class ZoneBot:
 
     def ask(self, question: str, history: list[Message] | None = None, *, retrieval: str | None = None) -> Answer:
         """Answer ``question`` from the corpus, citing passages; ``abstained`` when they don't say."""
-        return self._answerer.answer(self._request(question, history, retrieval))
+        request = self._request(question, history, retrieval)
+        return self._answerer.answer(request)
 
     def stream(self, question: str, history: list[Message] | None = None) -> Iterator[str | Answer]:
         """Yield the growing answer text, then the final ``Answer``."""

@@ -34,10 +34,10 @@ import numpy as np
 
 from . import facts
 from .decision import FEATURES, Decision
-from .lexical import STOPWORDS, stem
 from .lexicon import Lexicon, words
 from .models import Sentence
 from .question import Part, asked_words
+from .tokens import STOPWORDS, stem
 
 #: Text addressed to an AI ("ignore previous instructions ...") is never evidence.
 INSTRUCTION = re.compile(

@@ -53,7 +53,7 @@ Progress = Callable[[str], None]
 def _pipeline_hash() -> str:
     """Hash of the code that turns files into passages and tokens: changing it re-ingests."""
     h = hashlib.sha256()
-    for name in ("loading.py", "cleaning.py", "splitting.py", "lexical.py"):
+    for name in ("loading.py", "cleaning.py", "splitting.py", "lexical.py", "tokens.py"):
         h.update((Path(__file__).parent / name).read_bytes())
     return h.hexdigest()[:16]
 

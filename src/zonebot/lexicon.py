@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .lexical import STOPWORDS
+from .tokens import STOPWORDS
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 # "Economic and Technological", "Bank of China": one name across "and" / "of".

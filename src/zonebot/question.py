@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import facts
-from .lexical import STOPWORDS, tokenize
 from .lexicon import Lexicon, english_words, script_of, words
+from .tokens import STOPWORDS, tokenize
 
 Message = dict[str, Any]
 

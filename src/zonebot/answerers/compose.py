@@ -13,10 +13,10 @@ from .. import facts
 from ..citations import Citations
 from ..decision import Decision
 from ..evidence import Scored
-from ..lexical import STOPWORDS
 from ..lexicon import Lexicon
 from ..models import Answer, Sentence
 from ..question import Part
+from ..tokens import STOPWORDS
 from .base import AnswerRequest
 
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
