@@ -105,3 +105,4 @@ def test_the_direct_answer_is_the_exact_span(kind, sentence, near, span) -> None
 def test_a_share_or_an_area_is_not_a_count() -> None:
     assert not facts.states("count", "It only covers 2 percent of land and 20.48 square kilometers in 1990.")
     assert facts.states("count", "The park is home to 412 companies.")
+    assert not facts.states("count", "3. For enterprises not included in industrial parks, encourage the owners to move.")

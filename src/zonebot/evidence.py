@@ -26,6 +26,7 @@ Three checks are logic, not weights, and keep answers honest:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ class Scorer:
         if not asked:
             return {"lexical": 0.0, "soft": 0.0, "key": 1.0, "key_min": 1.0, "focus": 1.0, "focus_min": 1.0}
         stems = {stem(w) for w in sentence_words}
-        exact = np.array([float(stem(w) in stems) for w in asked])
+        exact = np.array([float(stem(w) in stems or _same_root(w, sentence_words)) for w in asked])
         if sentence_words:
             sims = self.word_vectors.matrix(asked) @ self.word_vectors.matrix(sentence_words).T
             soft = np.maximum(exact, sims.max(axis=1))
@@ -193,6 +194,16 @@ _OPENING = re.compile(r"^[\"“]?([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
 def _opens_with_subject(text: str, lexicon: Lexicon) -> bool:
     m = _OPENING.match(text)
     return bool(m) and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split())
+
+
+def _same_root(word: str, others: list[str]) -> bool:
+    """``word`` and one of ``others`` share a root the stemmer misses: "boundaries" and "bounded",
+    "employees" and "employed" (a common beginning of five letters or more, most of the shorter word)."""
+    for other in others:
+        n = len(os.path.commonprefix([word, other]))
+        if n >= 5 and n >= 0.6 * min(len(word), len(other)):
+            return True
+    return False
 
 
 def _share(values: np.ndarray, weight: np.ndarray) -> float:

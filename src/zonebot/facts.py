@@ -65,12 +65,16 @@ def in_form(kind: str | None, wants_list: bool, text: str) -> bool:
     )
 
 
+# "3. For enterprises ...": a list item's number, not a count.
+_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](?=\s)")
+
+
 def _counts_only(text: str) -> str:
-    """``text`` with its years, sizes, amounts and shares blanked (same length): "2 percent of land"
-    or "in 2022" say nothing about how many."""
+    """``text`` with its years, sizes, amounts, shares and list numbers blanked (same length):
+    "2 percent of land" or "in 2022" say nothing about how many."""
     for kind in ("size", "money", "percent", "time"):
         text = SPANS[kind].sub(lambda m: " " * len(m.group(0)), text)
-    return text
+    return _ENUMERATOR.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def span(kind: str | None, text: str, near: list[str] | None = None) -> str | None:

@@ -209,9 +209,11 @@ def _groups(text: str, lexicon: Lexicon, named: bool = True) -> list[tuple[int, 
     """Runs of name words ("Bay Area High-tech Zone"): their span and the subject names in them;
     only runs that hold a subject name unless ``named`` is False."""
     out: list[tuple[int, int, list[str]]] = []
+    lowered = text == text.lower()  # no capitals to go by: a corpus name is a name
     for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", text):
         word = m.group(0).lower().replace("’", "'").removesuffix("'s")
-        is_name = word in lexicon.names
+        # Written in lower case in a question that has capitals ("which district"), a word is not a name.
+        is_name = word in lexicon.names and (lowered or m.group(0)[0].isupper())
         capital = m.group(0)[0].isupper() and m.start() > 0 and word not in STOPWORDS
         if not (is_name or capital):
             continue
