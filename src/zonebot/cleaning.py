@@ -17,6 +17,15 @@ _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
 # A word of any script: a letter or digit, then word characters and in-word punctuation.
 _WORD = re.compile(r"[^\W_][\w'’\-.$%]*")
 _DATE = re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")  # fmt: skip
+# "Published: November 6, 2023", "Updated: 2023-04-10", "Date: 6 November 2023" near the top of a page.
+_DATE_LINE = re.compile(
+    r"\b(?:published|updated|date|dated|posted|issued|released)\s*(?:on\s*)?[:：]?\s*"
+    r"(?:(?P<iso>(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2})|(?P<m1>[A-Za-z]+)\.?\s+(?P<d1>\d{1,2}),?\s+(?P<y1>(?:19|20)\d{2})"
+    r"|(?P<d2>\d{1,2})\s+(?P<m2>[A-Za-z]+)\.?,?\s+(?P<y2>(?:19|20)\d{2}))",
+    re.I,
+)
 _TERMINAL = tuple(".!?:;\"')”’。！？：；）)؟۔।॥")  # Arabic question mark and full stop, Devanagari danda
 
 _CHROME_PATTERNS = [
@@ -78,6 +87,22 @@ def is_prose(line: str) -> bool:
     return words >= 6
 
 
+def stated_date(text: str) -> str | None:
+    """The date a page states for itself ("Published: November 6, 2023"), as ``YYYY-MM-DD``."""
+    for m in _DATE_LINE.finditer(text):
+        if m.group("iso"):
+            y, mo, d = re.split(r"[-/.]", m.group("iso"))
+        else:
+            month = (m.group("m1") or m.group("m2")).lower()
+            match = [i for i, name in enumerate(_MONTHS, 1) if name.startswith(month[:3]) and len(month) >= 3]
+            if not match:
+                continue
+            y, mo, d = m.group("y1") or m.group("y2"), str(match[0]), m.group("d1") or m.group("d2")
+        if 1 <= int(mo) <= 12 and 1 <= int(d) <= 31:
+            return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+    return None
+
+
 def clean_text(raw: str) -> CleanResult:
     """Keep prose lines, drop chrome, and pick up title/publisher/date where the text states them."""
     result = CleanResult(text="")
@@ -118,6 +143,7 @@ def clean_text(raw: str) -> CleanResult:
             and not re.match(r"^(government|city) news$", s, re.I)
         ):
             first_content = s
+    result.date = result.date or stated_date(raw[:1500])
     if first_content:
         date = _DATE.search(first_content)
         if date and result.date is None:

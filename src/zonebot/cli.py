@@ -116,6 +116,7 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
         mark = " **chosen**" if p["threshold"] == decision.threshold else ""
         print(f"| {p['threshold']}{mark} | {p['answer_accuracy']} | {p['abstention_accuracy']} | "
               f"{p['false_abstention_rate']} |")  # fmt: skip
+    return 0
 
 
 def _feedback_drafts(path: str) -> int:

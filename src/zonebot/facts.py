@@ -38,7 +38,7 @@ SPANS: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "count": re.compile(
-        rf"(?:(?:more than|over|about|nearly|around|almost|some|up to)\s+)?(?:{_NUM}{_SCALE}|\b{_NUMBER_WORDS}\b)",
+        rf"(?:(?:more than|over|about|nearly|around|almost|some|up to)\s+)?(?:{_NUM}{_SCALE}|\b{_NUMBER_WORDS}\b(?!-))",
         re.I,
     ),
 }

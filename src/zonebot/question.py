@@ -254,6 +254,9 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
     return parts
 
 
+#: Nouns that only name the kind of fact asked ("the area of", "the number of"): the kind check covers them.
+_KIND_NOUNS = frozenset(tokenize("area size number amount total percentage share proportion year date time figure"))
+
 #: Kinds a question's wording leaves open: "how big" may ask for an area or an amount.
 _ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
 
@@ -269,7 +272,7 @@ def _part(text: str, names: list[str], subject: str) -> Part:
     if m:
         name_tokens = {t for n in names for t in tokenize(n)}
         head = " ".join(m.group(m.lastindex or 1).split()[:2])  # the noun phrase's head, not what follows
-        focus = [t for t in tokenize(head) if t not in name_tokens]
+        focus = [t for t in tokenize(head) if t not in name_tokens and t not in _KIND_NOUNS]
     return Part(
         text=text, kind=kind, also=() if _NAMES_AREA.search(text) else _ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),

@@ -103,7 +103,10 @@ def direct(part: Part, best: Scored) -> str | None:
     """The exact words that answer a count, size, date, amount or share question."""
     if part.kind is None or part.polar:
         return None
-    near = [w for w in re.findall(r"[a-z]+", part.text.lower()) if w not in STOPWORDS]
+    # The figure nearest the year asked about, else nearest the question's words.
+    base = facts.doc_year(best.sentence.passage.date)
+    years = [*part.years, *([base + r for r in part.relative] if base is not None else [])]
+    near = [str(y) for y in years] or [w for w in re.findall(r"[a-z]+", part.text.lower()) if w not in STOPWORDS]
     for kind in (part.kind, *part.also):
         found = facts.span(kind, best.text, near)
         if found:
