@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from zonebot import ZoneBot
+from zonebot.decision import FEATURES
 from zonebot.evaluation import QAFormatError, check_thresholds, evaluate, includes, load_qa, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +101,22 @@ def test_eval_cli_gates_on_the_public_set(seed_dirs, bot: ZoneBot, tmp_path: Pat
         cmd + ["--fail-under", "answer_accuracy=1.01"], capture_output=True, text=True, timeout=600
     )
     assert failing.returncode == 1 and "answer_accuracy" in failing.stderr
+
+
+@pytest.mark.slow
+def test_fit_decision_refits_from_labelled_questions_and_reports_by_kind(seed_dirs, bot: ZoneBot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`zonebot fit-decision` writes a decision the bot then uses; `zonebot eval` reports per kind."""
+    corpus, index = seed_dirs
+    out = tmp_path / "decision.json"
+    fit = subprocess.run([sys.executable, "-m", "zonebot", "fit-decision", "--qa", str(QA), "--corpus", str(corpus),
+                          "--index", str(index), "--out", str(out)], capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert fit.returncode == 0, fit.stderr[-2000:]
+    decision = json.loads(out.read_text())
+    assert set(decision["weights"]) == set(FEATURES) and 0 < decision["threshold"] < 1
+    assert "| threshold | answer accuracy |" in fit.stdout and "**chosen**" in fit.stdout
+    kinds = tmp_path / "kinds.jsonl"
+    kinds.write_text("\n".join(json.dumps({**json.loads(line), "kind": "typo" if i % 2 else "direct"})
+                               for i, line in enumerate(QA.read_text().splitlines()[:10])), encoding="utf-8")  # fmt: skip
+    report = subprocess.run([sys.executable, "-m", "zonebot", "eval", "--qa", str(kinds), "--corpus", str(corpus),
+                             "--index", str(index)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert report.returncode == 0 and "by kind:" in report.stdout and "typo" in report.stdout
