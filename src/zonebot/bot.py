@@ -13,7 +13,7 @@ from .answerers import AnswerRequest, PartEvidence, create
 from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissingError
-from .evidence import Scorer, WordVectors
+from .evidence import Scorer, TokenVectors, WordVectors
 from .index import Progress, Snapshot, current_generation, ingest, is_stale, open_current
 from .models import Answer, IngestReport, Passage
 from .question import Part, plan
@@ -47,6 +47,7 @@ class ZoneBot:
         self._scorer: Scorer | None = None
         self._decision = decision.load()
         self._word_vectors = WordVectors(self.embedder.embed_query)
+        self._token_vectors = TokenVectors(self.embedder.token_vectors)
         self._lock = threading.Lock()
         self._answerer = create(self.settings.llm or "extractive", self.settings)
 
@@ -84,7 +85,7 @@ class ZoneBot:
                 old = self._snapshot
                 self._snapshot = open_current(self.settings.index_dir, self.embedder, self.settings.chroma_url)
                 self._scorer = Scorer(self.embedder.embed, lexicon(self._snapshot), self._decision,
-                                      self._word_vectors)  # fmt: skip
+                                      self._word_vectors, self._token_vectors)  # fmt: skip
                 if old is not None:
                     old.close()
             assert self._scorer is not None

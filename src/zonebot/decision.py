@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-FEATURES = ("dense", "lexical", "soft", "key", "key_min", "focus", "typed", "shape", "rank", "history")
+FEATURES = ("dense", "lexical", "soft", "key", "key_min", "focus", "late", "late_focus", "typed", "shape", "rank",
+            "history")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Decision:
 
     def typed(self, polar: bool, features: dict[str, float]) -> bool:
         """States the kind of fact asked, about the thing asked (a yes/no question asks no kind)."""
-        kind = polar or features.get("typed", 1.0) > 0
+        # The role a "who is the ..." question names is logic, not a weight: the sentence must name it.
+        kind = (polar or features.get("typed", 1.0) > 0) and features.get("role", 1.0) > 0
         return kind and all(features.get(name, 1.0) >= floor for name, floor in self.floors.items() if name in FEATURES)
 
     def to_dict(self) -> dict[str, object]:

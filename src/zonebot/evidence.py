@@ -100,22 +100,44 @@ class WordVectors:
         return np.stack([self._cache[w] for w in ws])
 
 
+Tokens = Callable[[str], tuple[list[tuple[int, int]], np.ndarray]]
+
+
+class TokenVectors:
+    """Contextual vectors of a text's word pieces (the model's own, before pooling), kept per text."""
+
+    def __init__(self, tokens: Tokens, limit: int = 50_000) -> None:
+        self._tokens = tokens
+        self._cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        self._limit = limit
+
+    def of(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        found = self._cache.get(text)
+        if found is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            found = self._cache[text] = self._tokens(text)
+        return found
+
+
 class Scorer:
     """Scores sentences against asks and claims with one set of features and one decision."""
 
     def __init__(self, encode: Encode, lexicon: Lexicon, decision: Decision,
-                 word_vectors: WordVectors | None = None) -> None:  # fmt: skip
+                 word_vectors: WordVectors | None = None, token_vectors: TokenVectors | None = None) -> None:  # fmt: skip
         self.encode = encode
         self.lexicon = lexicon
         self.decision = decision
         self.word_vectors = word_vectors or WordVectors(lambda w: encode([w])[0])
+        self.token_vectors = token_vectors
 
     def accepts(self, s: Scored) -> bool:
         return s.eligible and s.probability >= self.decision.threshold
 
     def rank(self, part: Part, sentences: list[Sentence], vector: np.ndarray, history: str = "") -> list[Scored]:
         """Every sentence scored for ``part``, those that pass the checks first, best first."""
-        out = [self._score(part, s, vector, _lead(s, sentences), history) for s in sentences
+        asked = self._asked_pieces(part)
+        out = [self._score(part, s, vector, _lead(s, sentences), history, asked) for s in sentences
                if not INSTRUCTION.search(s.text)]  # fmt: skip
         out.sort(key=lambda s: (not s.eligible, -s.probability))
         return out
@@ -133,7 +155,38 @@ class Scorer:
         return out
 
     # -- features -----------------------------------------------------------------------
-    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, history: str) -> Scored:
+    def _asked_pieces(self, part: Part) -> tuple[np.ndarray, np.ndarray] | None:
+        """Contextual vectors of the ask's word pieces that belong to its asked words (not its names),
+        and which of them belong to what it counts."""
+        if self.token_vectors is None:
+            return None
+        named = set(part.names) | set(part.name_words)
+        keys = [w for w in content_words(asked_words(part)) if w not in named and not self.lexicon.is_subject(w)]
+        spans = [(m.start(), m.end(), stem(w) in part.focus or w in part.focus)
+                 for w in keys for m in re.finditer(rf"\b{re.escape(w)}\b", part.text, re.I)]  # fmt: skip
+        if not spans:
+            return None
+        offsets, vectors = self.token_vectors.of(part.text)
+        rows, focus = [], []
+        for i, (a, _b) in enumerate(offsets):
+            hit = [f for (x, y, f) in spans if x <= a < y]
+            if hit:
+                rows.append(i)
+                focus.append(hit[0])
+        return (vectors[rows], np.array(focus)) if rows else None
+
+    def _late(self, asked: tuple[np.ndarray, np.ndarray] | None, texts: list[str]) -> dict[str, float]:
+        """Late interaction: each asked word piece meets its nearest word piece of the sentence (cosine of
+        contextual vectors): "workers" is met by "employs ... people" in context."""
+        if asked is None or self.token_vectors is None:
+            return {"late": 1.0, "late_focus": 1.0}
+        vectors = np.concatenate([self.token_vectors.of(t)[1] for t in texts])
+        best = (asked[0] @ vectors.T).max(axis=1) if len(vectors) else np.zeros(len(asked[0]))
+        focus = asked[1]
+        return {"late": float(best.mean()), "late_focus": float(best[focus].mean()) if focus.any() else 1.0}
+
+    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, history: str,
+               asked: tuple[np.ndarray, np.ndarray] | None = None) -> Scored:  # fmt: skip
         text = s.text
         dense = float(s.vector @ vector)
         sentence_words = content_words(text)
@@ -141,12 +194,14 @@ class Scorer:
             dense = max(dense, (dense + float(lead.vector @ vector)) / 2)
             sentence_words += [w for w in content_words(lead.text) if w not in sentence_words]
         feats = self._coverage(part, sentence_words)
+        feats.update(self._late(asked, [text] if lead is None else [lead.text, text]))
         feats["dense"] = dense
         feats["typed"] = float(any(facts.states(k, text) for k in (part.kind, *part.also)))
         feats["shape"] = float(facts.in_form(part.kind, part.wants_list, text))
         feats["rank"] = float(s.rank)
         feats["history"] = _overlap(history, sentence_words) if history else 0.0
         missing = self._missing_names(part, s, lead)
+        feats["role"] = float(_names_role(part, sentence_words))
         scored = Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
                         time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
         return scored
@@ -196,6 +251,12 @@ def _opens_with_subject(text: str, lexicon: Lexicon) -> bool:
     return bool(m) and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split())
 
 
+def _names_role(part: Part, sentence_words: list[str]) -> bool:
+    """"Who is the deputy director of ...": the sentence must name that role (its words, or their roots)."""
+    stems = {stem(w) for w in sentence_words}
+    return all(r in stems or _same_root(r, sentence_words) for r in part.role)
+
+
 def _same_root(word: str, others: list[str]) -> bool:
     """``word`` and one of ``others`` share a root the stemmer misses: "boundaries" and "bounded",
     "employees" and "employed" (a common beginning of five letters or more, most of the shorter word)."""
@@ -235,4 +296,4 @@ def _time_ok(part: Part, s: Sentence) -> bool:
     return base in asked  # an undated statement in an article speaks of the article's year
 
 
-__all__ = ["FEATURES", "INSTRUCTION", "Scored", "Scorer", "WordVectors", "content_words"]
+__all__ = ["FEATURES", "INSTRUCTION", "Scored", "Scorer", "TokenVectors", "WordVectors", "content_words"]

@@ -89,6 +89,7 @@ class Part:
     years: tuple[int, ...] = ()  #: years asked about by number
     relative: tuple[int, ...] = ()  #: years asked about relative to the document's date ("last year": -1)
     focus: tuple[str, ...] = ()  #: what a count or share counts ("high-tech companies")
+    role: tuple[str, ...] = ()  #: the role a "who is the ..." question asks the holder of ("deputy director")
     polar: bool = False  #: a yes/no question
     wants_list: bool = False
 
@@ -258,7 +259,7 @@ def _parts(ask: str, lexicon: Lexicon, result: QuestionPlan) -> list[Part]:
 _KIND_NOUNS = frozenset(tokenize("area size number amount total percentage share proportion year date time figure"))
 
 #: Kinds a question's wording leaves open: "how big" may ask for an area or an amount.
-_ALSO = {"size": ("money",), "money": ("count",), "time": ("year",)}
+_ALSO = {"size": ("money",), "time": ("year",)}
 
 
 _SIZE_OF = re.compile(r"\bhow (?:big|large) (?:is|was|are|were) (?:the |its |their )?([\w'-]+)", re.I)
@@ -268,7 +269,8 @@ _NAMES_AREA = re.compile(r"\barea\b(?!\s+(high|zone|park))|square|\bkm|hectare|a
 def _part(text: str, names: list[str], subject: str) -> Part:
     kind = next((k for k, rx in _KINDS if rx.search(text)), None)
     focus: list[str] = []
-    m = _FOCUS.search(text) or _ROLE.search(text) or _ATTRIBUTE.search(text)
+    role_match = _ROLE.search(text)
+    m = _FOCUS.search(text) or role_match or _ATTRIBUTE.search(text)
     if m:
         name_tokens = {t for n in names for t in tokenize(n)}
         head = " ".join(m.group(m.lastindex or 1).split()[:2])  # the noun phrase's head, not what follows
@@ -277,6 +279,7 @@ def _part(text: str, names: list[str], subject: str) -> Part:
         text=text, kind=kind, also=() if _NAMES_AREA.search(text) else _ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),
         focus=tuple(focus), polar=bool(_POLAR.match(text)) and not _ALTERNATIVES.search(text),
+        role=tuple(focus) if role_match is not None and m is role_match else (),
         wants_list=bool(_LIST.search(text)),
     )  # fmt: skip
 

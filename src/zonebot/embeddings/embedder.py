@@ -83,3 +83,19 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def token_vectors(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Contextual vectors of ``text``'s word pieces and their character spans (unit length)."""
+        with self._lock:
+            if self.backend == "torch":
+                return _torch_token_vectors(self.model, text)
+            return self.model.token_vectors(text)  # type: ignore[no-any-return]
+
+
+def _torch_token_vectors(model: Any, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The same as ``OnnxInt8Model.token_vectors``, from sentence-transformers' token embeddings."""
+    vectors = np.asarray(model.encode([text], output_value="token_embeddings")[0], dtype=np.float32)
+    offsets = model.tokenizer(text, return_offsets_mapping=True, truncation=True)["offset_mapping"]
+    n = min(len(offsets), len(vectors))
+    vectors = vectors[1 : n - 1]
+    return [tuple(o) for o in offsets[1 : n - 1]], vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)

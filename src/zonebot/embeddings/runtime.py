@@ -53,6 +53,10 @@ class WordPieces:
         ids = [e.ids for e in encoded]
         return {"input_ids": ids[0] if single else ids}
 
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the model input's word pieces, [CLS] and [SEP] included."""
+        return [tuple(o) for o in self._model_input.encode_batch([text])[0].offsets]  # type: ignore[misc]
+
     def batch(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Model input: truncated to the model's limit, padded to the longest text, as int64 arrays."""
         encoded = self._model_input.encode_batch(texts)
@@ -117,6 +121,17 @@ class OnnxInt8Model:
             hidden = session.run(None, enc)[0]
             out[idx] = mean_pool(hidden, enc["attention_mask"])
         return out
+
+
+    def token_vectors(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The character spans of ``text``'s word pieces (no [CLS]/[SEP]) and their contextual vectors,
+        unit length. One text per run, so a text's vectors never depend on what else is embedded."""
+        enc = self.tokenizer.batch([text])
+        hidden = self._session_for(1).run(None, enc)[0][0]
+        n = int(enc["attention_mask"][0].sum())
+        vectors = hidden[1 : n - 1]
+        offsets = self.tokenizer.offsets(text)[1 : n - 1]
+        return offsets, vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
 
 
 @lru_cache(maxsize=4)
