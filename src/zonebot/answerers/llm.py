@@ -30,6 +30,7 @@ from ..errors import ZoneBotError
 from ..evidence import INSTRUCTION, Scored
 from ..models import Answer
 from ..question import statement
+from ..splitting import split_sentences
 from .base import AnswerRequest, Message, register
 from .extractive import ExtractiveAnswerer
 
@@ -57,10 +58,7 @@ understood without the conversation, for searching documents. Keep every name, p
 number it refers to. Reply with the question only."""
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SENTENCE_END = re.compile(
-    r"(?:[.!?]+[\"'”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*(?=\s|$)|[。！？]+[”’」』）]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*)"
-)
-_ABBREVIATION = re.compile(r"\b(?:Co|Ltd|Inc|Corp|No|Mr|Mrs|Ms|Dr|St|vs|e\.g|i\.e|U\.S|approx)$", re.I)
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _ABSENT = re.compile(
     r"\bnot in the (sources|passages)\b|\bthe (sources|passages) (do not|don't|does not|doesn't) "
@@ -273,16 +271,7 @@ def split_reply(reply: str, passages: int) -> list[_Sentence]:
         line = " ".join(_LIST_ITEM.sub("", line).split())
         if not line or _REFERENCES.match(line):
             continue
-        start = 0
-        pieces = []
-        for m in _SENTENCE_END.finditer(line):
-            head = line[: m.start()]
-            following = line[m.end() :].lstrip()[:1]
-            if _ABBREVIATION.search(head) or (following and following.islower()):
-                continue
-            pieces.append(line[start : m.end()])
-            start = m.end()
-        pieces.append(line[start:])
+        pieces = _pieces(line)
         for piece in pieces:
             cited: list[int] = []
             for m in _MARKER.finditer(piece):
@@ -293,6 +282,20 @@ def split_reply(reply: str, passages: int) -> list[_Sentence]:
             if re.search(r"\w", text):
                 out.append(_Sentence(text, cited))
     return out
+
+
+def _pieces(line: str) -> list[str]:
+    """The line's sentences by the project's one splitter, each keeping the markers that close it
+    ("... kilometers. [1] It ..." gives the [1] to the sentence before it, not after)."""
+    pieces: list[str] = []
+    for a, b in split_sentences(line) or [(0, len(line))]:
+        piece = line[a:b]
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and pieces:
+            pieces[-1] += " " + lead.group(0).strip()
+            piece = piece[lead.end() :]
+        pieces.append(piece)
+    return pieces
 
 
 def _text(content: Any) -> str:
