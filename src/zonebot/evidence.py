@@ -74,6 +74,19 @@ class Scored:
         return self.sentence.text
 
 
+@dataclass
+class _Ask:
+    """What a part asks, read once per part rather than once per sentence scored."""
+
+    words: list[str]  #: its content words
+    weight: np.ndarray  #: their IDF weights
+    is_key: np.ndarray  #: not part of a name
+    focus: np.ndarray  #: part of what a count or share counts
+    vectors: np.ndarray  #: their single-word embeddings
+    pieces: tuple[np.ndarray, np.ndarray] | None  #: contextual word pieces of the asked words (late interaction)
+    history: set[str]  #: stems of the last turns, for a follow-up
+
+
 def content_words(text: str) -> list[str]:
     """Lower-cased words that carry meaning (no stop words), in order, once each."""
     out = [w.lower().removesuffix("'s") for w in words(text)]
@@ -136,8 +149,8 @@ class Scorer:
 
     def rank(self, part: Part, sentences: list[Sentence], vector: np.ndarray, history: str = "") -> list[Scored]:
         """Every sentence scored for ``part``, those that pass the checks first, best first."""
-        asked = self._asked_pieces(part)
-        out = [self._score(part, s, vector, _lead(s, sentences), history, asked) for s in sentences
+        ask = self._read(part, history)
+        out = [self._score(part, s, vector, _lead(s, sentences), ask) for s in sentences
                if not INSTRUCTION.search(s.text)]  # fmt: skip
         out.sort(key=lambda s: (not s.eligible, -s.probability))
         return out
@@ -155,6 +168,19 @@ class Scorer:
         return out
 
     # -- features -----------------------------------------------------------------------
+    def _read(self, part: Part, history: str) -> _Ask:
+        words = content_words(asked_words(part))
+        named = set(part.names) | set(part.name_words)
+        return _Ask(
+            words=words,
+            weight=np.array([self.lexicon.weight(stem(w)) for w in words]),
+            is_key=np.array([w not in named and not self.lexicon.is_subject(w) for w in words], dtype=bool),
+            focus=np.array([stem(w) in part.focus or w in part.focus for w in words], dtype=bool),
+            vectors=self.word_vectors.matrix(words),
+            pieces=self._asked_pieces(part),
+            history={stem(w) for w in content_words(history)} if history else set(),
+        )
+
     def _asked_pieces(self, part: Part) -> tuple[np.ndarray, np.ndarray] | None:
         """Contextual vectors of the ask's word pieces that belong to its asked words (not its names),
         and which of them belong to what it counts."""
@@ -185,50 +211,42 @@ class Scorer:
         focus = asked[1]
         return {"late": float(best.mean()), "late_focus": float(best[focus].mean()) if focus.any() else 1.0}
 
-    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, history: str,
-               asked: tuple[np.ndarray, np.ndarray] | None = None) -> Scored:  # fmt: skip
+    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, ask: _Ask) -> Scored:
         text = s.text
         dense = float(s.vector @ vector)
         sentence_words = content_words(text)
         if lead is not None:  # "It covers 20.48 square kilometers": the subject is in the sentence before
             dense = max(dense, (dense + float(lead.vector @ vector)) / 2)
             sentence_words += [w for w in content_words(lead.text) if w not in sentence_words]
-        feats = self._coverage(part, sentence_words)
-        feats.update(self._late(asked, [text] if lead is None else [lead.text, text]))
+        stems = {stem(w) for w in sentence_words}
+        feats = self._coverage(ask, sentence_words, stems)
+        feats.update(self._late(ask.pieces, [text] if lead is None else [lead.text, text]))
         feats["dense"] = dense
         feats["typed"] = float(any(facts.states(k, text) for k in (part.kind, *part.also)))
         feats["shape"] = float(facts.in_form(part.kind, part.wants_list, text))
         feats["rank"] = float(s.rank)
-        feats["history"] = _overlap(history, sentence_words) if history else 0.0
+        feats["history"] = sum(stem(w) in ask.history for w in sentence_words) / max(1, len(sentence_words))
+        # "Who is the deputy director of ...": the sentence must name that role (its words, or their roots).
+        feats["role"] = float(all(r in stems or _same_root(r, sentence_words) for r in part.role))
         missing = self._missing_names(part, s, lead)
-        feats["role"] = float(_names_role(part, sentence_words))
-        scored = Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
-                        time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
-        return scored
+        return Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
+                      time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
 
-    def _coverage(self, part: Part, sentence_words: list[str]) -> dict[str, float]:
-        asked = content_words(asked_words(part))
-        names = set(part.names)
-        if not asked:
-            return {"lexical": 0.0, "soft": 0.0, "key": 1.0, "key_min": 1.0, "focus": 1.0, "focus_min": 1.0}
-        stems = {stem(w) for w in sentence_words}
-        exact = np.array([float(stem(w) in stems or _same_root(w, sentence_words)) for w in asked])
+    def _coverage(self, ask: _Ask, sentence_words: list[str], stems: set[str]) -> dict[str, float]:
+        if not ask.words:
+            return {"lexical": 0.0, "soft": 0.0, "key": 1.0, "key_min": 1.0, "focus": 1.0}
+        exact = np.array([float(stem(w) in stems or _same_root(w, sentence_words)) for w in ask.words])
         if sentence_words:
-            sims = self.word_vectors.matrix(asked) @ self.word_vectors.matrix(sentence_words).T
-            soft = np.maximum(exact, sims.max(axis=1))
+            soft = np.maximum(exact, (ask.vectors @ self.word_vectors.matrix(sentence_words).T).max(axis=1))
         else:
             soft = exact
-        weight = np.array([self.lexicon.weight(stem(w)) for w in asked])
-        named = names | set(part.name_words)
-        is_key = np.array([w not in named and not self.lexicon.is_subject(w) for w in asked])
-        focus = np.array([stem(w) in part.focus or w in part.focus for w in asked])
+        weight, key, focus = ask.weight, ask.is_key, ask.focus
         return {
             "lexical": _share(exact, weight),
             "soft": _share(soft, weight),
-            "key": _share(soft[is_key], weight[is_key]) if is_key.any() else 1.0,
-            "key_min": float(soft[is_key].min()) if is_key.any() else 1.0,
+            "key": _share(soft[key], weight[key]) if key.any() else 1.0,
+            "key_min": float(soft[key].min()) if key.any() else 1.0,
             "focus": float(soft[focus].mean()) if focus.any() else 1.0,
-            "focus_min": float(soft[focus].min()) if focus.any() else 1.0,
         }
 
     def _missing_names(self, part: Part, s: Sentence, lead: Sentence | None) -> list[str]:
@@ -251,12 +269,6 @@ def _opens_with_subject(text: str, lexicon: Lexicon) -> bool:
     return bool(m) and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split())
 
 
-def _names_role(part: Part, sentence_words: list[str]) -> bool:
-    """"Who is the deputy director of ...": the sentence must name that role (its words, or their roots)."""
-    stems = {stem(w) for w in sentence_words}
-    return all(r in stems or _same_root(r, sentence_words) for r in part.role)
-
-
 def _same_root(word: str, others: list[str]) -> bool:
     """``word`` and one of ``others`` share a root the stemmer misses: "boundaries" and "bounded",
     "employees" and "employed" (a common beginning of five letters or more, most of the shorter word)."""
@@ -270,11 +282,6 @@ def _same_root(word: str, others: list[str]) -> bool:
 def _share(values: np.ndarray, weight: np.ndarray) -> float:
     total = float(weight.sum())
     return float((values * weight).sum() / total) if total else 0.0
-
-
-def _overlap(history: str, sentence_words: list[str]) -> float:
-    said = {stem(w) for w in content_words(history)}
-    return sum(stem(w) in said for w in sentence_words) / max(1, len(sentence_words))
 
 
 def _lead(s: Sentence, sentences: list[Sentence]) -> Sentence | None:
