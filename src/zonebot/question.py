@@ -73,6 +73,8 @@ _ASK_BREAK = re.compile(
 _JOINERS = re.compile(r"^[\s,:;]*(?:[\w-]+\s+){0,2}(?:or|and|vs\.?|versus|than|compared (?:to|with)|,)\s+(?:the\s+)?$", re.I)
 # "Are there more X or more Y?" asks which, not whether.
 _ALTERNATIVES = re.compile(r"\bor\b(?! not\b)", re.I)
+# A word of Latin letters, with inner apostrophes and hyphens ("M-Fine", "Jinqiao's").
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 _FOREIGN_HINT = re.compile(r"[¿¡]|[^\x00-\x7f]")
 
 
@@ -130,8 +132,7 @@ def plan(question: str, history: list[Message], lexicon: Lexicon) -> QuestionPla
     own = [n for p in parts for n in p.names]
     if history and (not own or _PRONOUN.search(result.text)) and not result.unknown:
         result.follow_up = True
-        users = [str(m.get("content", "")) for m in history if m.get("role") == "user"]
-        assistants = [str(m.get("content", "")) for m in history if m.get("role") == "assistant"]
+        users, assistants = _turns(history)
         context = users[-1] if users else ""
         result.history_text = " ".join(users[-1:] + assistants[-1:])
         parts = [_with_context(p, carried, context) for p in parts]
@@ -144,6 +145,17 @@ def plan(question: str, history: list[Message], lexicon: Lexicon) -> QuestionPla
                                text=f"{parts[i].text} ({parts[i - 1].text})")  # fmt: skip
     result.parts = parts
     return result
+
+
+def _turns(history: list[Message]) -> tuple[list[str], list[str]]:
+    """The user's and the assistant's messages, in order."""
+    said = [(m.get("role"), str(m.get("content", ""))) for m in history]
+    return [t for r, t in said if r == "user"], [t for r, t in said if r == "assistant"]
+
+
+def _key(word: str) -> str:
+    """A word as the lexicon knows it: lower case, straight apostrophe, no possessive."""
+    return word.lower().replace("’", "'").removesuffix("'s")
 
 
 def _foreign(text: str, lexicon: Lexicon) -> str | None:
@@ -168,9 +180,9 @@ def _spell(text: str, lexicon: Lexicon) -> tuple[str, list[tuple[str, str]], lis
     unknown: list[str] = []
     lowered = text == text.lower()
     out = text
-    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", text)):
+    for i, m in enumerate(_LATIN_WORD.finditer(text)):
         raw = m.group(0)
-        word = raw.lower().replace("’", "'").removesuffix("'s")
+        word = _key(raw)
         if word in STOPWORDS or lexicon.knows(word) or all(lexicon.knows(p) for p in word.split("-") if p):
             continue
         fixed = lexicon.correct(word)
@@ -182,9 +194,9 @@ def _spell(text: str, lexicon: Lexicon) -> tuple[str, list[tuple[str, str]], lis
         capitalised = raw[0].isupper() and i > 0 and not raw.isupper()
         if len(word) >= 4 and (capitalised or (lowered and not _english_stem(word))):
             unknown.append(word)
-    for i, m in enumerate(re.finditer(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", out)):
+    for i, m in enumerate(_LATIN_WORD.finditer(out)):
         # A capitalised word the corpus never uses, English or not ("Python", "Paris"): a subject it does not cover.
-        word = m.group(0).lower().replace("’", "'").removesuffix("'s")
+        word = _key(m.group(0))
         known = word in lexicon.counts or all(p in lexicon.counts or p in STOPWORDS for p in word.split("-") if p)
         if i > 0 and m.group(0)[0].isupper() and not m.group(0).isupper() and not known \
                 and word not in STOPWORDS and word not in unknown and len(word) >= 3:
@@ -211,8 +223,8 @@ def _groups(text: str, lexicon: Lexicon, named: bool = True) -> list[tuple[int, 
     only runs that hold a subject name unless ``named`` is False."""
     out: list[tuple[int, int, list[str]]] = []
     lowered = text == text.lower()  # no capitals to go by: a corpus name is a name
-    for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", text):
-        word = m.group(0).lower().replace("’", "'").removesuffix("'s")
+    for m in _LATIN_WORD.finditer(text):
+        word = _key(m.group(0))
         # Written in lower case in a question that has capitals ("which district"), a word is not a name.
         is_name = word in lexicon.names and (lowered or m.group(0)[0].isupper())
         capital = m.group(0)[0].isupper() and m.start() > 0 and word not in STOPWORDS
@@ -286,8 +298,7 @@ def _part(text: str, names: list[str], subject: str) -> Part:
 
 def _carried_names(history: list[Message], lexicon: Lexicon) -> list[str]:
     """The subject of the conversation so far: the names of the latest turn that has any."""
-    users = [str(m.get("content", "")) for m in history if m.get("role") == "user"]
-    assistants = [str(m.get("content", "")) for m in history if m.get("role") == "assistant"]
+    users, assistants = _turns(history)
     for text in reversed(users[-3:]):
         names = [n for g in _groups(text, lexicon) for n in g[2]]
         if names:
