@@ -40,9 +40,10 @@ def collect(bot: Any, sets: list[list[QAItem]]) -> list[Example]:
 
 #: Sentences per part that the fit learns from: the decision is between the best few, not the rest.
 TOP = 5
-#: Candidate floors: how well what a count, share or role question asks about must be met (``focus``),
-#: and how well every asked word must be met for a "Yes" (``yes``). Floors on the least-met word and on
-#: embedding similarity were tried too and never chosen (false abstention rose faster than wrong answers fell).
+#: Candidate floors: how well what a count, share or role question asks about must be met, by single-word
+#: similarity (``focus``) or in context (``late_focus``), and how well every asked word must be met for a
+#: "Yes" (``yes``). Floors on the least-met word and on embedding similarity were tried too and never chosen
+#: (false abstention rose faster than wrong answers fell).
 FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "late_focus": (0.0, 0.3, 0.4), "yes": (0.0, 0.6, 0.7)}
 
 
