@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zonebot import ZoneBot
-from zonebot.decision import FEATURES
+from zonebot.decision import VERIFIED_FEATURES
 from zonebot.evaluation import QAFormatError, check_thresholds, evaluate, includes, load_qa, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ def test_fit_decision_refits_from_labelled_questions_and_reports_by_kind(seed_di
                           "--index", str(index), "--out", str(out)], capture_output=True, text=True, timeout=900)  # fmt: skip
     assert fit.returncode == 0, fit.stderr[-2000:]
     decision = json.loads(out.read_text())
-    assert set(decision["weights"]) == set(FEATURES) and 0 < decision["threshold"] < 1
+    assert set(decision["weights"]) == set(VERIFIED_FEATURES) and 0 < decision["threshold"] < 1
     assert "| threshold | answer accuracy |" in fit.stdout and "**chosen**" in fit.stdout
     kinds = tmp_path / "kinds.jsonl"
     kinds.write_text("\n".join(json.dumps({**json.loads(line), "kind": "typo" if i % 2 else "direct"})

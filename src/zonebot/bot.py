@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -46,10 +47,25 @@ class ZoneBot:
         self._snapshot: Snapshot | None = None
         self._scorer: Scorer | None = None
         self._decision = decision.load()
+        self._verify, self._verified = self._load_verifier()
         self._word_vectors = WordVectors(self.embedder.embed_query)
         self._token_vectors = TokenVectors(self.embedder.token_vectors)
         self._lock = threading.Lock()
         self._answerer = create(self.settings.llm or "extractive", self.settings)
+
+    def _load_verifier(self) -> tuple[Any, decision.Decision | None]:
+        """The answer verifier (built into the model cache on first use) and its decision; (None, None) when
+        the ``verifier`` setting is off."""
+        from .verifier import load_verifier, verifier_cache_dir
+        from .verifier.artefact import has_artefact
+
+        if self.settings.verifier == "off":
+            return None, None
+        if not has_artefact():
+            print("zonebot: no verifier weights in the package; answering without the verifier", file=sys.stderr)
+            return None, None
+
+        return load_verifier(verifier_cache_dir(self.settings.model_cache)).probabilities, decision.load(verified=True)
 
     # -- index --------------------------------------------------------------------------
     def ingest(self, *, wait: bool = False, progress: Progress | None = None,
@@ -85,7 +101,7 @@ class ZoneBot:
                 old = self._snapshot
                 self._snapshot = open_current(self.settings.index_dir, self.embedder, self.settings.chroma_url)
                 self._scorer = Scorer(self.embedder.embed, lexicon(self._snapshot), self._decision,
-                                      self._word_vectors, self._token_vectors)  # fmt: skip
+                                      self._word_vectors, self._token_vectors, self._verify, self._verified)  # fmt: skip
                 if old is not None:
                     old.close()
             assert self._scorer is not None

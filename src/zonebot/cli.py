@@ -94,7 +94,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_fit_decision(args: argparse.Namespace) -> int:
-    from .decision import FEATURES
     from .evaluation import load_qa
     from .fitting import fit
 
@@ -102,12 +101,13 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
     decision, points = fit(bot, sets, args.max_false_abstention)
-    out = Path(args.out) if args.out else Path(__file__).parent / "data" / "decision.json"
+    name = "verified.json" if bot.settings.verifier == "on" else "decision.json"
+    out = Path(args.out) if args.out else Path(__file__).parent / "data" / name
     out.write_text(json.dumps(decision.to_dict(), indent=1) + "\n", encoding="utf-8")
     print(f"fit on {sum(len(s) for s in sets)} items of {len(sets)} QA set(s), each weighing the same; wrote {out}")
     print("\n| feature | weight |\n|---|---|")
-    for f in FEATURES:
-        print(f"| {f} | {decision.weights[f]} |")
+    for f, w in decision.weights.items():
+        print(f"| {f} | {w} |")
     print(f"| (bias) | {decision.bias} |\n\nthreshold {decision.threshold}, floors {decision.floors}\n")
     print("| threshold | answer accuracy | abstention accuracy | false abstention |\n|---|---|---|---|")
     for p in points:
@@ -116,6 +116,28 @@ def cmd_fit_decision(args: argparse.Namespace) -> int:
         mark = " **chosen**" if p["threshold"] == decision.threshold else ""
         print(f"| {p['threshold']}{mark} | {p['answer_accuracy']} | {p['abstention_accuracy']} | "
               f"{p['false_abstention_rate']} |")  # fmt: skip
+    return 0
+
+
+def cmd_train_verifier(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .training.data import build
+    from .training.train import train
+
+    parts = sorted(p for p in Path(args.data).iterdir() if (p / "questions.jsonl").is_file())
+    if not parts:
+        raise ZoneBotError(f"no training data in {args.data}: expected folders with docs/ and questions.jsonl")
+    with tempfile.TemporaryDirectory(prefix="zonebot-train-index-") as work:
+        mined = build(parts, Path(work), negatives=args.negatives, limit=args.limit,
+                      log=lambda m: print(m, file=sys.stderr))  # fmt: skip
+    if args.pairs:
+        Path(args.pairs).write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in mined.pairs))
+    print(f"{len(mined.pairs)} pairs from {len(parts)} part(s): {dict(mined.counts)}", file=sys.stderr)
+    out = Path(args.out) if args.out else Path(__file__).parent / "data" / "verifier"
+    done = train(mined.pairs, out, epochs=args.epochs, seed=args.seed, max_steps=args.max_steps,
+                 info={"data": [p.name for p in parts], "mined": dict(mined.counts)})  # fmt: skip
+    print(f"trained in {done['seconds']} s ({done['steps']} steps, loss {done['train_loss']}); wrote {out}")
     return 0
 
 
@@ -188,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-false-abstention", type=float, default=0.10,
                    help="the threshold keeps false abstention at or below this (default 0.10)")  # fmt: skip
     p.set_defaults(func=cmd_fit_decision)
+
+    p = sub.add_parser("train-verifier", help="train the answer verifier on the training data",
+                       description="Mine (question, sentence) pairs from the training documents with zonebot's own "
+                                   "retrieval and fine-tune the cross-encoder verifier (needs the train extra; "
+                                   "about 30-50 min on 2 cores for the shipped data).")  # fmt: skip
+    p.add_argument("--data", default="training/data", help="folder of parts, each with docs/ and questions.jsonl")
+    p.add_argument("--out", help="where to write the weights (default: the package's data/verifier)")
+    p.add_argument("--epochs", type=float, default=1.0, help="passes over the pairs (default 1)")
+    p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: no limit)")
+    p.add_argument("--negatives", type=int, default=4, help="hard negatives per ask from the shortlist (default 4)")
+    p.add_argument("--limit", type=int, default=None, help="asks per part (default: all)")
+    p.add_argument("--seed", type=int, default=13, help="random seed (default 13)")
+    p.add_argument("--pairs", metavar="OUT", help="also write the mined pairs as JSON Lines")
+    p.set_defaults(func=cmd_train_verifier)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat web UI",
                        description="Start the Gradio chat; builds the index first when missing or stale.")  # fmt: skip

@@ -40,7 +40,12 @@ class Settings(BaseSettings):
     embed_backend: Literal["onnx-int8", "torch"] = Field(
         "onnx-int8", description="onnx-int8 (exported from the bundled model on first use) or torch (fp32)"
     )
-    model_cache: Path | None = Field(None, description="where the onnx-int8 export is kept; unset: ~/.cache/zonebot")
+    model_cache: Path | None = Field(
+        None, description="where the int8 ONNX exports (embedder, verifier) are kept; unset: ~/.cache/zonebot"
+    )
+    verifier: Literal["on", "off"] = Field(
+        "on", description="the answer verifier (a cross-encoder reading question and sentence together): on or off"
+    )
     host: str = Field("127.0.0.1", description="chat server address")
     port: int = Field(7860, ge=1, le=65535, description="chat server port")
     auth: str | None = Field(None, repr=False, description="user:password to require a login on the chat server")

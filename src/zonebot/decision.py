@@ -1,8 +1,13 @@
 """The answer decision: a logistic model over the evidence scorer's features, fit on labelled data.
 
-``zonebot fit-decision`` refits it (``fitting.py``) on QA sets and writes ``data/decision.json``:
-the weights, the bias, the feature scaling, and the probability above which a sentence is
-taken as an answer, chosen on the trade-off between answer accuracy and false abstention.
+``zonebot fit-decision`` refits it (``fitting.py``) on QA sets and writes the weights, the bias, the
+feature scaling, and the probability above which a sentence is taken as an answer, chosen on the
+trade-off between answer accuracy and false abstention. Two decisions ship:
+
+* ``data/decision.json`` over the word and meaning features (``FEATURES``): the *prefilter*, which
+  picks the shortlist the answer verifier reads, and the whole decision when the verifier is off;
+* ``data/verified.json`` over the same features and the verifier's (``VERIFIED_FEATURES``): the
+  decision when the verifier is on (the default).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from pathlib import Path
 
 FEATURES = ("dense", "lexical", "soft", "key", "key_min", "focus", "late", "late_focus", "typed", "shape", "rank",
             "history")  # fmt: skip
+#: The verifier's probability that the sentence states what was asked (for a yes/no question: that it
+#: settles it, either way), on top of the others.
+VERIFIED_FEATURES = (*FEATURES, "verify")
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,11 @@ class Decision:
                    dict(data.get("mean") or {}), dict(data.get("scale") or {}))  # type: ignore[arg-type]  # fmt: skip
 
 
-def load(path: str | Path | None = None) -> Decision:
-    """The shipped decision, or the one in ``path``."""
+def load(path: str | Path | None = None, *, verified: bool = False) -> Decision:
+    """The shipped decision (the prefilter, or with ``verified`` the one over the verifier's feature too),
+    or the one in ``path``."""
     if path is not None:
         return Decision.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-    text = resources.files("zonebot").joinpath("data/decision.json").read_text(encoding="utf-8")
+    name = "data/verified.json" if verified else "data/decision.json"
+    text = resources.files("zonebot").joinpath(name).read_text(encoding="utf-8")
     return Decision.from_dict(json.loads(text))

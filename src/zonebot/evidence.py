@@ -12,7 +12,12 @@ questions (``decision.py``) turns them into the probability that it answers:
   leaves out the subject's names;
 * ``key_min``: how well the least-covered of those words is met (every asked thing must be there);
 * ``focus``: the same for what a count or share counts; ``typed`` and ``shape``: it states the
-  kind of fact asked, in the expected form; ``rank``: the passage's retrieval rank.
+  kind of fact asked, in the expected form; ``rank``: the passage's retrieval rank;
+* ``verify``: the answer verifier's probability that the sentence states what was asked (a
+  cross-encoder that reads the ask and the sentence, with its title and the sentence before it,
+  together; ``verifier/``). Those features first pick a shortlist (the *prefilter* decision);
+  the verifier reads only that, and the decision over all the features ranks and accepts. For a
+  yes/no ask it also says which way the sentence settles it (``verify_yes``, ``verify_no``).
 
 Three checks are logic, not weights, and keep answers honest:
 
@@ -39,6 +44,7 @@ from .lexicon import Lexicon, words
 from .models import Sentence
 from .question import Part, asked_words
 from .tokens import STOPWORDS, stem
+from .verifier.artefact import pair_text
 
 #: Text addressed to an AI ("ignore previous instructions ...") is never evidence.
 INSTRUCTION = re.compile(
@@ -51,6 +57,10 @@ INSTRUCTION = re.compile(
 ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|town|company|committee))\b", re.I)
 
 Encode = Callable[[list[str]], np.ndarray]
+#: The verifier: (ask, candidates) -> ``(len(candidates), 3)`` probabilities (neither, yes, no).
+Verify = Callable[[str, list[str]], np.ndarray]
+#: Sentences per part the verifier reads: the best by the prefilter decision, not every sentence found.
+SHORTLIST = 12
 
 
 @dataclass
@@ -137,10 +147,14 @@ class Scorer:
     """Scores sentences against asks and claims with one set of features and one decision."""
 
     def __init__(self, encode: Encode, lexicon: Lexicon, decision: Decision,
-                 word_vectors: WordVectors | None = None, token_vectors: TokenVectors | None = None) -> None:  # fmt: skip
+                 word_vectors: WordVectors | None = None, token_vectors: TokenVectors | None = None,
+                 verifier: Verify | None = None, verified: Decision | None = None) -> None:  # fmt: skip
+        """``decision`` is the prefilter; with a ``verifier`` and its ``verified`` decision, that one decides."""
         self.encode = encode
         self.lexicon = lexicon
-        self.decision = decision
+        self.prefilter = decision
+        self.verifier = verifier if verified is not None else None
+        self.decision = verified if verified is not None and verifier is not None else decision
         self.word_vectors = word_vectors or WordVectors(lambda w: encode([w])[0])
         self.token_vectors = token_vectors
 
@@ -153,7 +167,25 @@ class Scorer:
         out = [self._score(part, s, vector, _lead(s, sentences), ask) for s in sentences
                if not INSTRUCTION.search(s.text)]  # fmt: skip
         out.sort(key=lambda s: (not s.eligible, -s.probability))
+        if self.verifier is not None:
+            self._verify(part, out, sentences)
+            out.sort(key=lambda s: (not s.eligible, -s.probability))
         return out
+
+    def _verify(self, part: Part, ranked: list[Scored], sentences: list[Sentence]) -> None:
+        """The verifier reads the prefilter's shortlist (``ranked`` is in prefilter order); every sentence is
+        then decided on all the features (one outside the shortlist has ``verify`` 0)."""
+        shortlist = ranked[:SHORTLIST]
+        texts = [pair_text(s.text, s.sentence.passage.title, previous(s.sentence, sentences)) for s in shortlist]
+        assert self.verifier is not None
+        probabilities = self.verifier(part.text, texts)
+        for s in ranked:
+            s.features.update(verify=0.0, verify_yes=0.0, verify_no=0.0)
+        for s, (_neither, yes, no) in zip(shortlist, probabilities, strict=True):
+            s.features.update(verify=float(yes + no), verify_yes=float(yes), verify_no=float(no))
+        for s in ranked:
+            s.probability = self.decision.probability(s.features)
+            s.typed = self.decision.typed(part.polar, s.features)
 
     def support(self, claims: list[str], parts: list[Part], sentences: list[Sentence]) -> list[list[Scored]]:
         """For each claim (with its ``Part`` reading), the sentences that support it, best first.
@@ -229,8 +261,8 @@ class Scorer:
         # "Who is the deputy director of ...": the sentence must name that role (its words, or their roots).
         feats["role"] = float(all(r in stems or _same_root(r, sentence_words) for r in part.role))
         missing = self._missing_names(part, s, lead)
-        return Scored(s, self.decision.probability(feats), feats, names_ok=not missing,
-                      time_ok=_time_ok(part, s), typed=self.decision.typed(part.polar, feats), missing=missing)  # fmt: skip
+        return Scored(s, self.prefilter.probability(feats), feats, names_ok=not missing,
+                      time_ok=_time_ok(part, s), typed=self.prefilter.typed(part.polar, feats), missing=missing)  # fmt: skip
 
     def _coverage(self, ask: _Ask, sentence_words: list[str], stems: set[str]) -> dict[str, float]:
         if not ask.words:
@@ -284,6 +316,13 @@ def _share(values: np.ndarray, weight: np.ndarray) -> float:
     return float((values * weight).sum() / total) if total else 0.0
 
 
+def previous(s: Sentence, sentences: list[Sentence]) -> str:
+    """The text of the sentence before ``s`` in its passage ("" for a passage's first sentence)."""
+    if s.index == 0:
+        return ""
+    return next((x.text for x in sentences if x.passage.id == s.passage.id and x.index == s.index - 1), "")
+
+
 def _lead(s: Sentence, sentences: list[Sentence]) -> Sentence | None:
     """The sentence before ``s`` in its passage, when ``s`` names its subject only there."""
     if s.index == 0 or not ANAPHOR.match(s.text):
@@ -303,4 +342,5 @@ def _time_ok(part: Part, s: Sentence) -> bool:
     return base in asked  # an undated statement in an article speaks of the article's year
 
 
-__all__ = ["FEATURES", "INSTRUCTION", "Scored", "Scorer", "TokenVectors", "WordVectors", "content_words"]
+__all__ = ["FEATURES", "INSTRUCTION", "SHORTLIST", "Scored", "Scorer", "TokenVectors", "Verify", "WordVectors",
+           "content_words", "previous"]  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 
 from .answerers import AnswerRequest, PartEvidence
 from .answerers.extractive import ExtractiveAnswerer
-from .decision import FEATURES, Decision
+from .decision import FEATURES, VERIFIED_FEATURES, Decision
 from .errors import ZoneBotError
 from .evaluation import QAItem, holds, score_item, summarise
 
@@ -47,17 +47,17 @@ TOP = 5
 FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "late_focus": (0.0, 0.3, 0.4), "yes": (0.0, 0.6, 0.7)}
 
 
-def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+def dataset(examples: list[Example], features: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for ex in examples:
         for ev in ex.request.evidence:
             for s in [s for s in ev.ranked if s.eligible][:TOP]:
-                rows.append([s.features[f] for f in FEATURES])
+                rows.append([s.features[f] for f in features])
                 labels.append(int(ex.item.answerable and holds(s.text, ex.item.evidence)))
     return np.asarray(rows, dtype=float), np.asarray(labels, dtype=int)
 
 
-def fit_weights(x: np.ndarray, y: np.ndarray) -> Decision:
+def fit_weights(x: np.ndarray, y: np.ndarray, features: tuple[str, ...] = FEATURES) -> Decision:
     try:
         from sklearn.linear_model import LogisticRegression
     except ImportError as exc:  # a dev-only dependency
@@ -68,10 +68,10 @@ def fit_weights(x: np.ndarray, y: np.ndarray) -> Decision:
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit((x - mean) / scale, y)
     return Decision(
-        weights={f: round(float(w), 4) for f, w in zip(FEATURES, model.coef_[0], strict=True)},
+        weights={f: round(float(w), 4) for f, w in zip(features, model.coef_[0], strict=True)},
         bias=round(float(model.intercept_[0]), 4), threshold=0.5,
-        mean={f: round(float(m), 4) for f, m in zip(FEATURES, mean, strict=True)},
-        scale={f: round(float(s), 4) for f, s in zip(FEATURES, scale, strict=True)},
+        mean={f: round(float(m), 4) for f, m in zip(features, mean, strict=True)},
+        scale={f: round(float(s), 4) for f, s in zip(features, scale, strict=True)},
     )  # fmt: skip
 
 
@@ -114,10 +114,12 @@ def choose(points: list[dict[str, Any]], max_false_abstention: float) -> dict[st
 
 
 def fit(bot: Any, sets: list[list[QAItem]], max_false_abstention: float = 0.10) -> tuple[Decision, list[dict[str, Any]]]:
-    """The decision fit on the QA ``sets``, and its trade-off curve (each set weighs the same)."""
+    """The decision fit on the QA ``sets``, and its trade-off curve (each set weighs the same). With the bot's
+    verifier on, the decision over the verifier's feature too (``VERIFIED_FEATURES``), else the prefilter."""
     examples = collect(bot, sets)
-    x, y = dataset(examples)
-    weights = fit_weights(x, y)
+    features = VERIFIED_FEATURES if bot.settings.verifier == "on" else FEATURES
+    x, y = dataset(examples, features)
+    weights = fit_weights(x, y, features)
     thresholds = [round(t, 2) for t in np.arange(0.02, 0.32, 0.02)]
     points = curve(examples, weights, thresholds, FLOORS)
     best = choose(points, max_false_abstention)

@@ -117,8 +117,10 @@ def direct(part: Part, best: Scored) -> str | None:
 def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
     """"Yes" or "No" when the sentence states it; None when it does not settle the question.
 
-    "Yes" needs every asked word met in the sentence (at the fitted ``yes`` floor of word similarity);
-    a figure or year asked about that the sentence states otherwise means "No"."""
+    A "more/less than" figure, or a figure or year asked about that the sentence states otherwise, is
+    decided by arithmetic. Otherwise the verifier's reading decides (the sentence confirms or
+    contradicts the question); without the verifier, "Yes" needs every asked word met in the sentence
+    (at the fitted ``yes`` floor of word similarity)."""
     text = best.text
     for rx, holds in ((_OVER, lambda a, b: a > b), (_UNDER, lambda a, b: a < b)):
         m = rx.search(part.text)
@@ -130,8 +132,13 @@ def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
     asked = facts.numbers(part.text)
     if asked and not asked <= facts.numbers(text):
         return "No" if facts.numbers(text) else None
+    if not (best.names_ok and best.typed):
+        return None
+    if "verify" in best.features:
+        yes, no = best.features.get("verify_yes", 0.0), best.features.get("verify_no", 0.0)
+        return "No" if no > yes else "Yes" if best.time_ok else None
     met = best.features.get("key_min", 0.0) >= decision.floors.get("yes", 0.0)
-    return "Yes" if best.time_ok and best.names_ok and best.typed and met else None
+    return "Yes" if best.time_ok and met else None
 
 
 def _value(number: str, after: str) -> float | None:

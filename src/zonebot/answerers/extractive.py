@@ -47,9 +47,12 @@ def _same_document(a: Scored, b: Scored) -> bool:
 
 
 def polar_choice(ev: PartEvidence, threshold: float) -> Scored | None:
-    """For a yes/no part: the sentence that decides it (its year may differ from the one asked):
-    of those about the subject and likely enough, the one that meets every asked word best."""
+    """For a yes/no part: the sentence that decides it (its year may differ from the one asked): of those
+    about the subject and likely enough, the one the verifier finds most decisive (without the verifier:
+    the one that meets every asked word best)."""
     likely = [s for s in ev.ranked if s.names_ok and s.probability >= threshold]
+    if any("verify" in s.features for s in likely):
+        return max(likely, key=lambda s: (s.features.get("verify", 0.0), s.probability), default=None)
     return max(likely, key=lambda s: (s.features.get("key_min", 0.0), s.probability), default=None)
 
 

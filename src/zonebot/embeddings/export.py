@@ -78,7 +78,7 @@ def build_onnx_int8(dest: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
         _build_into(tmp)
-        _publish(tmp, dest)
+        publish(tmp, dest)
     except ZoneBotError:
         raise
     except ImportError as exc:
@@ -98,8 +98,8 @@ def _build_into(folder: Path) -> None:
     st = load_torch_model()
     fp32, fused = folder / "model_fp32.onnx", folder / "model_fused.onnx"
     _export_fp32(st, fp32)
-    fusions = _fuse(fp32, fused, st[0].auto_model.config)
-    _quantize(fused, folder / ONNX_FILE)
+    fusions = fuse(fp32, fused, st[0].auto_model.config)
+    quantize(fused, folder / ONNX_FILE)
     fp32.unlink()
     fused.unlink()
     st.tokenizer.save_pretrained(str(folder))
@@ -125,26 +125,33 @@ def _export_fp32(st: Any, out: Path) -> None:
             ).last_hidden_state
 
     sample = st.tokenizer(_PROBE, padding=True, return_tensors="pt")
-    axes = {"batch": 0, "tokens": 1}
+    export_graph(_Encoder(bert), bert, sample, out, "last_hidden_state", {0: "batch", 1: "tokens"})
+
+
+def export_graph(wrapper: Any, model: Any, sample: Any, out: Path, output: str, output_axes: dict[int, str]) -> None:
+    """``wrapper`` (a module taking the three BERT inputs) as fp32 ONNX at ``out``, with dynamic batch and
+    length on the inputs and ``output_axes`` on ``output``; ``model`` is the transformers model inside it."""
+    import torch
+
     # Eager attention exports the plain MatMul/Softmax pattern that the optimizer fuses (SDPA's does not fuse).
-    attn_before = bert.config._attn_implementation
-    bert.set_attn_implementation("eager")
-    with torch.no_grad(), warnings.catch_warnings(), _restore_attention(bert, attn_before):
+    attn_before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    with torch.no_grad(), warnings.catch_warnings(), _restore_attention(model, attn_before):
         # Tracer warnings about the attention-mask branches: with a mask always given they are constant.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Encoder(bert),
+            wrapper,
             tuple(sample[k] for k in INPUTS),
             str(out),
             input_names=list(INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes={k: {v: n for n, v in axes.items()} for k in (*INPUTS, "last_hidden_state")},
+            output_names=[output],
+            dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in INPUTS}, output: output_axes},
             opset_version=17,
             dynamo=False,
         )
 
 
-def _fuse(fp32: Path, out: Path, cfg: Any) -> dict[str, int]:
+def fuse(fp32: Path, out: Path, cfg: Any) -> dict[str, int]:
     """onnxruntime's BERT fusion; returns the fused operator counts (recorded in the manifest)."""
     from onnxruntime.transformers import optimizer
 
@@ -155,7 +162,7 @@ def _fuse(fp32: Path, out: Path, cfg: Any) -> dict[str, int]:
     return {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
 
 
-def _quantize(fused: Path, out: Path) -> None:
+def quantize(fused: Path, out: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -201,7 +208,7 @@ def _write_manifest(folder: Path, cosine: float, fusions: dict[str, int]) -> Non
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
 
 
-def _publish(tmp: Path, dest: Path) -> None:
+def publish(tmp: Path, dest: Path) -> None:
     """Rename the finished build into place; losing the race to a finished rival build is fine."""
     try:
         os.rename(tmp, dest)
