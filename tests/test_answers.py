@@ -121,7 +121,8 @@ def test_a_comparison_across_documents_cites_both(unseen: ZoneBot) -> None:
     answer = unseen.ask("Which is larger, Lotus Bay Marine Technology Park or Crane Valley Aerospace Town?")
     assert not answer.abstained and "14.2" in answer.text and "6.8" in answer.text
     assert _cited(answer, "lotus-bay.md") and _cited(answer, "crane-valley.md")
-    assert answer.text.splitlines()[0].startswith("Lotus Bay Marine Technology Park (14.2 square kilometers)")
+    # Each subject's figure with its own citation, then the verdict.
+    assert answer.text.splitlines()[-1].startswith("So: Lotus Bay Marine Technology Park (14.2 square kilometers)")
 
 
 def test_a_figure_of_one_unseen_zone_is_not_given_for_another(unseen: ZoneBot) -> None:

@@ -55,6 +55,10 @@ INSTRUCTION = re.compile(
 )
 #: A sentence that names its subject only in the sentence before: "It covers ...", "The zone is ...".
 ANAPHOR = re.compile(r"^(it|its|they|their|this|these|the (zone|park|district|area|town|company|committee))\b", re.I)
+#: A sentence that speaks of a subject named earlier: "It ...", "Its ...", "The park ...", "The university ...".
+REFERS_BACK = re.compile(r"^[\"“]?(?:(?i:it|its|they|their|this|these|there)|[Tt]he [a-z][\w-]*)\b")
+#: The name a sentence opens with ("Jinqiao Export Processing Zone", "The Bay Area High-tech Zone of ...").
+OPENING_NAME = re.compile(r"^[\"“]?([A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*)")
 
 Encode = Callable[[list[str]], np.ndarray]
 #: The verifier: (ask, candidates) -> ``(len(candidates), 3)`` probabilities (neither, yes, no).
@@ -164,7 +168,7 @@ class Scorer:
     def rank(self, part: Part, sentences: list[Sentence], vector: np.ndarray, history: str = "") -> list[Scored]:
         """Every sentence scored for ``part``, those that pass the checks first, best first."""
         ask = self._read(part, history)
-        out = [self._score(part, s, vector, _lead(s, sentences), ask) for s in sentences
+        out = [self._score(part, s, vector, sentences, ask) for s in sentences
                if not INSTRUCTION.search(s.text)]  # fmt: skip
         out.sort(key=lambda s: (not s.eligible, -s.probability))
         if self.verifier is not None:
@@ -180,7 +184,7 @@ class Scorer:
         assert self.verifier is not None
         probabilities = self.verifier(part.text, texts)
         for s in ranked:
-            s.features.update(verify=0.0, verify_yes=0.0, verify_no=0.0)
+            s.features.update(verify=0.0, verify_yes=0.0, verify_no=0.0, prefilter=s.probability)
         for s, (_neither, yes, no) in zip(shortlist, probabilities, strict=True):
             s.features.update(verify=float(yes + no), verify_yes=float(yes), verify_no=float(no))
         for s in ranked:
@@ -243,8 +247,9 @@ class Scorer:
         focus = asked[1]
         return {"late": float(best.mean()), "late_focus": float(best[focus].mean()) if focus.any() else 1.0}
 
-    def _score(self, part: Part, s: Sentence, vector: np.ndarray, lead: Sentence | None, ask: _Ask) -> Scored:
+    def _score(self, part: Part, s: Sentence, vector: np.ndarray, sentences: list[Sentence], ask: _Ask) -> Scored:
         text = s.text
+        lead = _lead(s, sentences)
         dense = float(s.vector @ vector)
         sentence_words = content_words(text)
         if lead is not None:  # "It covers 20.48 square kilometers": the subject is in the sentence before
@@ -260,7 +265,7 @@ class Scorer:
         feats["history"] = sum(stem(w) in ask.history for w in sentence_words) / max(1, len(sentence_words))
         # "Who is the deputy director of ...": the sentence must name that role (its words, or their roots).
         feats["role"] = float(all(r in stems or _same_root(r, sentence_words) for r in part.role))
-        missing = self._missing_names(part, s, lead)
+        missing = self._missing_names(part, s, sentences)
         return Scored(s, self.prefilter.probability(feats), feats, names_ok=not missing,
                       time_ok=_time_ok(part, s), typed=self.prefilter.typed(part.polar, feats), missing=missing)  # fmt: skip
 
@@ -281,24 +286,40 @@ class Scorer:
             "focus": float(soft[focus].mean()) if focus.any() else 1.0,
         }
 
-    def _missing_names(self, part: Part, s: Sentence, lead: Sentence | None) -> list[str]:
-        """Names asked about that the sentence does not speak of. A sentence that opens with a name
-        ("Jinqiao ... covers", or "It covers" after such a sentence) is about that subject: the names
-        must be in it. Otherwise its passage or document must speak of them."""
-        opening = lead.text if lead is not None else s.text
-        if _opens_with_subject(opening, self.lexicon):
-            said = (s.text + "\n" + (lead.text if lead is not None else "")).lower()
+    def _missing_names(self, part: Part, s: Sentence, sentences: list[Sentence]) -> list[str]:
+        """Names asked about that the sentence does not speak of. A sentence bound to a subject (it opens
+        with a name, or says "It ..." / "The park ..." after one that does, in its passage) is about that
+        subject: the names must be in it or in the sentence that binds it. Otherwise its passage or
+        document must speak of them."""
+        bound = binder(s, sentences, self.lexicon)
+        if bound is not None:
+            said = (s.text + "\n" + bound.text).lower()
             return [n for n in part.names if not re.search(rf"\b{re.escape(n)}", said)]
         p = s.passage
         return self.lexicon.unspoken(part.names, p.source, f"{p.title}\n{p.text}")
 
 
-_OPENING = re.compile(r"^[\"“]?([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
+def opening_name(text: str, lexicon: Lexicon) -> str | None:
+    """The subject's name ``text`` opens with, or None (a capitalised run that holds no subject word)."""
+    m = OPENING_NAME.match(text)
+    if m and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split()):
+        return m.group(1)
+    return None
 
 
-def _opens_with_subject(text: str, lexicon: Lexicon) -> bool:
-    m = _OPENING.match(text)
-    return bool(m) and any(lexicon.is_subject(w.lower().removesuffix("'s")) for w in m.group(1).split())
+def binder(s: Sentence, sentences: list[Sentence], lexicon: Lexicon) -> Sentence | None:
+    """The sentence whose opening name ``s`` is about: ``s`` itself when it opens with a subject's name; for
+    a sentence that refers back ("It ...", "The park ...") the nearest one before it in its passage that
+    opens with a name, through other such sentences. None when ``s`` is bound to no name."""
+    earlier = {x.index: x for x in sentences if x.passage.id == s.passage.id and x.index < s.index}
+    x: Sentence | None = s
+    while x is not None:
+        if opening_name(x.text, lexicon):
+            return x
+        if not REFERS_BACK.match(x.text):
+            return None
+        x = earlier.get(x.index - 1)
+    return None
 
 
 def _same_root(word: str, others: list[str]) -> bool:
@@ -343,4 +364,4 @@ def _time_ok(part: Part, s: Sentence) -> bool:
 
 
 __all__ = ["FEATURES", "INSTRUCTION", "SHORTLIST", "Scored", "Scorer", "TokenVectors", "Verify", "WordVectors",
-           "content_words", "previous"]  # fmt: skip
+           "binder", "content_words", "opening_name", "previous"]  # fmt: skip

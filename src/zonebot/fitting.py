@@ -45,6 +45,9 @@ TOP = 5
 #: "Yes" (``yes``). Floors on the least-met word and on embedding similarity were tried too and never chosen
 #: (false abstention rose faster than wrong answers fell).
 FLOORS = {"focus": (0.0, 0.5, 0.6, 0.7), "late_focus": (0.0, 0.3, 0.4), "yes": (0.0, 0.6, 0.7)}
+#: With the verifier: ``no_margin`` is how much more likely the verifier must find "no" than "yes" for a
+#: "No" (a sentence that answers a yes/no question confirms it unless it clearly contradicts it).
+VERIFIED_FLOORS = {"focus": (0.0, 0.5, 0.6), "late_focus": (0.0, 0.3), "no_margin": (0.0, 0.2, 0.4, 0.6)}
 
 
 def dataset(examples: list[Example], features: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +123,7 @@ def fit(bot: Any, sets: list[list[QAItem]], max_false_abstention: float = 0.10) 
     features = VERIFIED_FEATURES if bot.settings.verifier == "on" else FEATURES
     x, y = dataset(examples, features)
     weights = fit_weights(x, y, features)
-    thresholds = [round(t, 2) for t in np.arange(0.02, 0.32, 0.02)]
-    points = curve(examples, weights, thresholds, FLOORS)
+    thresholds = [round(t, 2) for t in np.arange(0.02, 0.62, 0.04 if features is VERIFIED_FEATURES else 0.02)]
+    points = curve(examples, weights, thresholds, VERIFIED_FLOORS if features is VERIFIED_FEATURES else FLOORS)
     best = choose(points, max_false_abstention)
     return replace(weights, threshold=best["threshold"], floors=best["floors"]), points

@@ -125,24 +125,25 @@ def plan(question: str, history: list[Message], lexicon: Lexicon) -> QuestionPla
         return result
     result.text, result.corrections, result.unknown = _spell(text, lexicon)
     asks = _asks(result.text)
-    carried = _carried_names(history, lexicon) if history else []
+    carried, surface = _carried(history, lexicon) if history else ([], "")
     parts: list[Part] = []
-    for ask in asks:
+    for ask in dict.fromkeys(asks):  # an ask pasted twice is answered once
         parts.extend(_parts(ask, lexicon, result))
     own = [n for p in parts for n in p.names]
-    if history and (not own or _PRONOUN.search(result.text)) and not result.unknown:
+    # The conversation supplies a subject only when the question names none, and never a fact: the part
+    # carries the subject's name, not the last turn's words (its figure, its year).
+    if history and not own and not result.unknown:
         result.follow_up = True
         users, assistants = _turns(history)
-        context = users[-1] if users else ""
         result.history_text = " ".join(users[-1:] + assistants[-1:])
-        parts = [_with_context(p, carried, context) for p in parts]
+        parts = [_with_context(p, carried, surface) for p in parts]
     elif not own and not history and _PRONOUN.search(asks[0]) and not _has_any_name(result.text, lexicon):
         result.clarify = True
     # A later ask with no subject of its own ("..., and how large is it?") is about the earlier one's.
     for i in range(1, len(parts)):
         if not parts[i].names and not result.comparison:
             parts[i] = replace(parts[i], names=parts[i - 1].names, subject=parts[i - 1].subject,
-                               text=f"{parts[i].text} ({parts[i - 1].text})")  # fmt: skip
+                               text=f"{parts[i].text} ({parts[i - 1].subject or parts[i - 1].text})")  # fmt: skip
     result.parts = parts
     return result
 
@@ -296,16 +297,15 @@ def _part(text: str, names: list[str], subject: str) -> Part:
     )  # fmt: skip
 
 
-def _carried_names(history: list[Message], lexicon: Lexicon) -> list[str]:
-    """The subject of the conversation so far: the names of the latest turn that has any."""
+def _carried(history: list[Message], lexicon: Lexicon) -> tuple[list[str], str]:
+    """The subject of the conversation so far: the names of the latest turn that has any, and their words
+    as written there ("the Jinqiao zone")."""
     users, assistants = _turns(history)
-    for text in reversed(users[-3:]):
-        names = [n for g in _groups(text, lexicon) for n in g[2]]
-        if names:
-            return names
-    if assistants:
-        return [n for g in _groups(assistants[-1], lexicon) for n in g[2]]
-    return []
+    for text in [*reversed(users[-3:]), *assistants[-1:]]:
+        groups = [(a, b, names) for a, b, names in _groups(text, lexicon) if names]
+        if groups:
+            return [n for g in groups for n in g[2]], ", ".join(text[a:b] for a, b, _ in groups)
+    return [], ""
 
 
 def _with_context(part: Part, carried: list[str], context: str) -> Part:

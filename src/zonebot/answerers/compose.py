@@ -12,16 +12,17 @@ import re
 from .. import facts
 from ..citations import Citations
 from ..decision import Decision
-from ..evidence import Scored
+from ..evidence import Scored, binder, opening_name
 from ..lexicon import Lexicon
 from ..models import Answer, Sentence
 from ..question import Part
 from ..tokens import STOPWORDS
 from .base import AnswerRequest
 
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:of\s+|and\s+|the\s+)?[A-Z][\w'’-]*)*")
-_OVER = re.compile(r"\b(more than|over|exceed\w*|above|at least|greater than|higher than)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
-_UNDER = re.compile(r"\b(less than|under|below|fewer than|lower than|at most)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
+_OVER = re.compile(r"\b(more than|over|exceed\w*|above|at least|greater than|higher than|larger than|bigger than|"
+                   r"longer than)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
+_UNDER = re.compile(r"\b(less than|under|below|fewer than|lower than|at most|smaller than|shorter than)\s+"
+                    r"(?:US\$|\$)?(\d[\d,.]*)", re.I)
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6, "bn": 1e9}
 _SMALLER_WINS = re.compile(r"\b(older|oldest|earlier|earliest|first|smaller|smallest|fewer|fewest|less|least|lower|lowest)\b", re.I)
 
@@ -87,22 +88,52 @@ def quote(scored: Scored, sentences: list[Sentence], book: Citations, lexicon: L
 
 
 def _subject(s: Sentence, sentences: list[Sentence], lexicon: Lexicon) -> str | None:
-    """The name an "It ..." sentence speaks of: the one an earlier sentence of its passage opens with."""
-    before = sorted((x for x in sentences if x.passage.id == s.passage.id and x.index < s.index),
-                    key=lambda x: -x.index)  # fmt: skip
-    for x in before:
-        run = _CAPITALISED_RUN.match(x.text)
-        if run and any(lexicon.is_subject(w.lower()) for w in run.group(0).split()):
-            return run.group(0)
-        if not _SUBJECT_PRONOUN.match(x.text):
-            return None
-    return None
+    """The name an "It ..." sentence speaks of: the one the sentence binding it opens with."""
+    bound = binder(s, sentences, lexicon)
+    return opening_name(bound.text, lexicon) if bound is not None and bound is not s else None
+
+
+def disagreement(ev, best: Scored, lead: str, rival: tuple[Scored, str], book: Citations, lexicon: Lexicon) -> str:  # type: ignore[no-untyped-def]
+    """Two documents state different figures for the same ask: both, each with its document's title and
+    date and its own quote, never one picked silently."""
+    other, figure = rival
+    said = [f"{span} according to {_document(s)} [{book.cite(s.sentence, s.probability)}]"
+            for s, span in ((best, lead), (other, figure))]  # fmt: skip
+    quotes = " ".join(quote(s, ev.sentences, book, lexicon) for s in (best, other))
+    return f"The sources disagree: {said[0]}; {said[1]}. {quotes}"
+
+
+def _document(s: Scored) -> str:
+    p = s.sentence.passage
+    return f"“{p.title}”" + (f" ({p.date})" if p.date else "")
+
+
+_WHO_NAMED = re.compile(r"^\s*(?i:who (?:is|was|'s))\s+(?!The\b|An?\b|Its\b|Their\b)([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)")
+_PERSON = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,3}"
+
+
+def who(part: Part, text: str) -> str | None:
+    """"<Name> is <role>" from a sentence that names a person with a role in apposition ("said Li Wei,
+    deputy director of the committee"): for "Who is Li Wei?" and for "Who is the deputy director ...?"."""
+    named = _WHO_NAMED.match(part.text)
+    if named:
+        person = re.escape(named.group(1).strip())
+        m = re.search(rf"({person}),\s+((?:the |a |an )?[a-z][^,;:()]*?)(?=[,;:()]|\.(?:\s|$)|$)", text, re.I)
+    elif part.role:
+        role = r"(?i:\b" + r"\w*\W+(?:\w+\W+){0,3}?".join(re.escape(w) for w in part.role) + ")"
+        m = re.search(rf"({_PERSON}),\s+((?:the |a |an )?[^,;:()]*?{role}[^,;:()]*?)(?=[,;:()]|\.(?:\s|$)|$)", text)
+    else:
+        return None
+    return f"{m.group(1)} is {m.group(2).strip()}" if m else None
 
 
 def direct(part: Part, best: Scored) -> str | None:
-    """The exact words that answer a count, size, date, amount or share question."""
-    if part.kind is None or part.polar:
+    """The exact words that answer a count, size, date, amount or share question; for a who-question,
+    "<Name> is <role>"."""
+    if part.polar:
         return None
+    if part.kind is None:
+        return who(part, best.text)
     # The figure nearest the year asked about, else nearest the question's words.
     base = facts.doc_year(best.sentence.passage.date)
     years = [*part.years, *([base + r for r in part.relative] if base is not None else [])]
@@ -118,8 +149,8 @@ def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
     """"Yes" or "No" when the sentence states it; None when it does not settle the question.
 
     A "more/less than" figure, or a figure or year asked about that the sentence states otherwise, is
-    decided by arithmetic. Otherwise the verifier's reading decides (the sentence confirms or
-    contradicts the question); without the verifier, "Yes" needs every asked word met in the sentence
+    decided by arithmetic. Otherwise the verifier's reading decides: "No" when it finds the sentence
+    contradicts the question by more than the fitted ``no_margin``, else "Yes"; without the verifier, "Yes" needs every asked word met in the sentence
     (at the fitted ``yes`` floor of word similarity)."""
     text = best.text
     for rx, holds in ((_OVER, lambda a, b: a > b), (_UNDER, lambda a, b: a < b)):
@@ -136,7 +167,7 @@ def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
         return None
     if "verify" in best.features:
         yes, no = best.features.get("verify_yes", 0.0), best.features.get("verify_no", 0.0)
-        return "No" if no > yes else "Yes" if best.time_ok else None
+        return "No" if no - yes > decision.floors.get("no_margin", 0.0) else "Yes" if best.time_ok else None
     met = best.features.get("key_min", 0.0) >= decision.floors.get("yes", 0.0)
     return "Yes" if best.time_ok and met else None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .. import facts
 from ..citations import Citations
 from ..config import Settings
 from ..evidence import Scored
@@ -40,6 +41,19 @@ def select(ev: PartEvidence, accepts) -> list[Scored]:  # type: ignore[no-untype
                      and best.sentence.index < s.sentence.index <= best.sentence.index + 3]  # fmt: skip
         chosen += sorted((s for s in following if s not in chosen), key=lambda s: s.sentence.index)
     return chosen
+
+
+def disagreeing(ev: PartEvidence, best: Scored, lead: str, accepts) -> tuple[Scored, str] | None:  # type: ignore[no-untyped-def]
+    """Another document's accepted sentence that states a different figure for the same ask (the
+    sources disagree), with its figure; or None."""
+    mine = facts.numbers(lead)
+    for s in ev.ranked:
+        if s is best or _same_document(s, best) or not accepts(s):
+            continue
+        theirs = compose.direct(ev.part, s)
+        if theirs and facts.numbers(theirs) and facts.numbers(theirs) != mine:
+            return s, theirs
+    return None
 
 
 def _same_document(a: Scored, b: Scored) -> bool:
@@ -92,8 +106,11 @@ class ExtractiveAnswerer:
         chosen = select(ev, req.scorer.accepts)
         if not chosen:
             return None, None
-        quotes = " ".join(compose.quote(s, ev.sentences, book, req.scorer.lexicon) for s in chosen)
         lead = compose.direct(ev.part, chosen[0])
+        rival = disagreeing(ev, chosen[0], lead, req.scorer.accepts) if lead else None
+        if rival is not None:
+            return compose.disagreement(ev, chosen[0], lead, rival, book, req.scorer.lexicon), lead
+        quotes = " ".join(compose.quote(s, ev.sentences, book, req.scorer.lexicon) for s in chosen)
         if lead:
             return f"{lead} [{book.cite(chosen[0].sentence, chosen[0].probability)}]. {quotes}", lead
         return quotes, None
@@ -101,8 +118,8 @@ class ExtractiveAnswerer:
     def _finish(self, req: AnswerRequest, lines: list[str], leads, missing: list[str], book: Citations) -> Answer:  # type: ignore[no-untyped-def]
         text = lines
         if req.plan.comparison and len(leads) >= 2:
-            winner = compose.comparison(req.plan.text, leads)
-            text = ([winner] if winner else []) + lines
+            winner = compose.comparison(req.plan.text, leads)  # each subject's figure, cited, then the verdict
+            text = lines + ([f"So: {winner}"] if winner else [])
         text = text + [f"The sources don't say: {m}" for m in missing]
         reading = compose.reading(req)
         prefix = [r + "." for r in reading]
