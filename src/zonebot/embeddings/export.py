@@ -149,6 +149,8 @@ def export_graph(wrapper: Any, model: Any, sample: Any, out: Path, output: str, 
             opset_version=17,
             dynamo=False,
         )
+    # The exporter leaves the module in training mode (dropout on): a shared model must not stay that way.
+    model.eval()
 
 
 def fuse(fp32: Path, out: Path, cfg: Any) -> dict[str, int]:
