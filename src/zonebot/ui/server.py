@@ -110,5 +110,9 @@ def serve(
     if not options.corpus_changes_allowed:
         print(f"warning: serving on {options.host} without a login; adding and deleting documents is off. "
               "Set ZONEBOT_AUTH=user:password to require a login", file=sys.stderr)  # fmt: skip
+    if options.host not in LOOPBACK:
+        names = sorted(HostPolicy.of(options.host, bot.settings.allowed_hosts).names | {"the address a request arrives at"})
+        print(f"answering to: {', '.join(names)}, and names in ZONEBOT_ALLOWED_HOSTS (set it for any other name)",
+              file=sys.stderr)  # fmt: skip
     demo = build_app(bot, allow_corpus_changes=options.corpus_changes_allowed)
     launch(demo, server_name=options.host, server_port=options.port, auth=options.auth)
