@@ -209,7 +209,7 @@ async def _read_json(receive: Receive) -> Any:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_CALL_BYTES:
-            raise Refused(413, f"The request body is over {MAX_CALL_BYTES // 2**20} MiB; send less history.")
+            raise Refused(413, f"The request body is over {MAX_CALL_BYTES // 2**20} MiB, the most a call may send.")
         chunks.append(chunk)
         if not message.get("more_body"):
             break
