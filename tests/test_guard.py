@@ -231,17 +231,23 @@ def test_the_eleventh_wrong_password_in_a_minute_is_delayed_and_logged(bot, capl
     try:
         def login(password: str) -> tuple[int, float]:
             start = time.monotonic()
-            response = httpx.post(url + "/login", data={"username": "analyst", "password": password}, timeout=60)
+            response = httpx.post(url + "/login", data={"username": "analyst", "password": password}, timeout=120)
             return response.status_code, time.monotonic() - start
 
-        first_ten = [login(f"guess-{i}") for i in range(10)]
-        assert all(status == 400 and seconds < 0.9 for status, seconds in first_ten)
+        def said() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "zonebot.ui"]
+
+        assert [login(f"guess-{i}")[0] for i in range(10)] == [400] * 10
+        # Only the tenth failure announces a wait (timings of the first ten are not asserted: a busy machine
+        # can make any request slow, but only the throttle makes one wait a second or more on purpose).
+        assert [m.endswith("waits 1 s") for m in said()] == [False] * 9 + [True]
         status, seconds = login("guess-10")
         assert status == 400 and seconds >= 1.0
-        assert any("failed login from 127.0.0.1 (11 in the last minute)" in r.getMessage() for r in caplog.records)
+        assert said()[-1] == "failed login from 127.0.0.1 (11 in the last minute); the next attempt waits 2 s"
         status, seconds = login("s3cret")  # the right password still works, after its wait
         assert status == 200 and seconds >= 2.0
-        assert login("guess-12") == (400, pytest.approx(0, abs=0.9))  # a success clears the count
+        assert login("guess-12")[0] == 400
+        assert said()[-1] == "failed login from 127.0.0.1 (1 in the last minute)"  # the success cleared the count
     finally:
         demo.close()
 
