@@ -27,3 +27,8 @@ class SettingsError(ZoneBotError, ValueError):
 
 class CorpusError(ZoneBotError):
     """A file could not be added to or removed from the corpus folder; the message says why."""
+
+
+class FeedbackRefused(ZoneBotError):
+    """A feedback record was not written (a note too long, a record too large, too many at once); the
+    message says why."""

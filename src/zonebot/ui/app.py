@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import gradio as gr
@@ -12,6 +13,8 @@ from ..validation import clean_history, content_text
 from .chat import build_chat_tab
 from .documents import build_documents_tab
 from .render import citation_dict, passage_dict, plain_history
+
+log = logging.getLogger(__name__)
 
 #: Answers computed at once per server; the rest wait in the queue. Answering is CPU-bound
 #: (one query embedding plus scoring), so more than a few in flight only adds latency.
@@ -29,6 +32,10 @@ def make_ask(bot: ZoneBot):  # type: ignore[no-untyped-def]
             answer = bot.ask(content_text(question), plain_history(clean_history(history)))
         except ZoneBotError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+        except Exception:  # a bug: the log gets the traceback, the caller a sentence
+            log.exception("answering %r over the API failed", str(question)[:200])
+            raise gr.Error("Something went wrong answering that question; it is logged. Try again, and tell "
+                           "whoever runs zonebot if it keeps happening.", print_exception=False) from None  # fmt: skip
         return {
             "text": answer.text,
             "abstained": answer.abstained,
