@@ -1,0 +1,201 @@
+"""HTML (.html, .htm): trafilatura finds the main content (XML output: headings, paragraphs, lists,
+tables, in order); lxml expands table spans first, so a cell spanning rows or columns reaches every
+row and column it covers. Definition lists become key–value rows. When trafilatura finds nothing,
+every block element of the page is read instead.
+"""
+
+from __future__ import annotations
+
+from ..errors import LoadError
+from . import Block, Extracted
+from .encoding import decode_bytes
+from .tables import table_blocks, tidy
+
+_MAX_SPAN = 200  # a rowspan="100000" must not make a huge grid
+_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "dl", "pre")
+
+
+def _span(cell, name: str) -> int:  # type: ignore[no-untyped-def]
+    try:
+        return max(1, min(_MAX_SPAN, int(cell.get(name, "1"))))
+    except ValueError:
+        return 1
+
+
+def _own_rows(table):  # type: ignore[no-untyped-def]
+    """The table's rows, not those of tables nested in its cells."""
+    return [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+
+
+def table_grid(table) -> tuple[list[list[str]], int, str | None]:  # type: ignore[no-untyped-def]
+    """``(grid, header rows, caption)`` of an lxml ``<table>``, row and column spans expanded."""
+    filled: dict[tuple[int, int], str] = {}
+    header_rows, counting = 0, True
+    rows = _own_rows(table)
+    for r, tr in enumerate(rows):
+        c = 0
+        cells = [el for el in tr if el.tag in ("td", "th")]
+        for cell in cells:
+            while (r, c) in filled:
+                c += 1
+            text = tidy(cell.text_content())
+            for dr in range(min(_span(cell, "rowspan"), len(rows) - r)):
+                for dc in range(_span(cell, "colspan")):
+                    filled[(r + dr, c + dc)] = text
+            c += _span(cell, "colspan")
+        in_head = tr.getparent() is not None and tr.getparent().tag == "thead"
+        if counting and cells and (in_head or all(el.tag == "th" for el in cells)):
+            header_rows += 1
+        else:
+            counting = False
+    width = max((c for _, c in filled), default=-1) + 1
+    grid = [[filled.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+    caption = table.find("caption")
+    return grid, header_rows, tidy(caption.text_content()) if caption is not None else None
+
+
+def _expand_spans(root) -> bool:  # type: ignore[no-untyped-def]
+    """Rewrite data tables with spans as plain grids, in place, for trafilatura; True when one changed.
+    Layout tables (holding paragraphs or other tables) are left alone."""
+    import lxml.html
+
+    changed = False
+    for table in list(root.iter("table")):
+        if table.find(".//table") is not None or table.find(".//p") is not None:
+            continue
+        if not any(_span(c, "rowspan") > 1 or _span(c, "colspan") > 1 for c in table.iter("td", "th")):
+            continue
+        grid, header_rows, caption = table_grid(table)
+        new = lxml.html.Element("table")
+        rows = ([[caption] * len(grid[0])] if caption and grid else []) + grid
+        for r, row in enumerate(rows):
+            tr = lxml.html.Element("tr")
+            for text in row:
+                cell = lxml.html.Element("th" if r < header_rows + bool(caption) else "td")
+                cell.text = text
+                tr.append(cell)
+            new.append(tr)
+        new.tail = table.tail
+        table.getparent().replace(table, new)
+        changed = True
+    return changed
+
+
+def _text(el) -> str:  # type: ignore[no-untyped-def]
+    """Text of a trafilatura XML element; ``<lb/>`` line breaks kept."""
+    parts = [el.text or ""]
+    for child in el:
+        parts.append("\n" if child.tag == "lb" else _text(child))
+        parts.append(child.tail or "")
+    return "".join(parts).strip()
+
+
+def _xml_table(table) -> list[Block]:  # type: ignore[no-untyped-def]
+    grid, header_rows, counting = [], 0, True
+    for row in table.iter("row"):
+        cells = [c for c in row if c.tag == "cell"]
+        grid.append([tidy(_text(c)) for c in cells])
+        is_head = bool(cells) and all(c.get("role") == "head" or not _text(c) for c in cells)
+        if counting and is_head:
+            header_rows += 1
+        else:
+            counting = False
+    return table_blocks(grid, header_rows=header_rows)
+
+
+def _definition_rows(items: list[tuple[str, str]]) -> list[Block]:
+    """``<dt>``/``<dd>`` pairs as key–value rows."""
+    grid, key = [], None
+    for kind, text in items:
+        if kind == "dt":
+            key = text
+        elif key is not None:
+            grid.append([key, text])
+            key = None
+    return table_blocks(grid, header_rows=0) if grid else []
+
+
+def _xml_blocks(xml: str) -> list[Block]:
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(huge_tree=True, recover=True))
+    main = root.find("main")
+    blocks: list[Block] = []
+    for el in main if main is not None else []:
+        if el.tag == "head":
+            blocks.append(Block("heading", _text(el)))
+        elif el.tag == "table":
+            blocks.extend(_xml_table(el))
+        elif el.tag == "list" and el.get("rend") == "dl":
+            items = [(str(i.get("rend", ""))[:2], tidy(_text(i))) for i in el.iter("item")]
+            blocks.extend(_definition_rows(items))
+        elif el.tag == "list":
+            blocks.extend(Block("prose", _text(i)) for i in el.iter("item") if i.find("list") is None)
+        elif el.tag in ("p", "quote", "code"):
+            blocks.append(Block("prose", _text(el)))
+    return [b for b in blocks if b.text or b.cells]
+
+
+def fragment_blocks(html: str) -> list[Block]:
+    """Every block element of an HTML document or fragment, in order (no boilerplate removal)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception as exc:  # lxml raises several types on hopeless markup
+        raise LoadError(f"HTML has no readable text ({exc})") from exc
+    blocks: list[Block] = []
+    skip: set = set()
+    for el in root.iter(*_BLOCKS):
+        if el in skip or any(a in skip for a in el.iterancestors()):
+            continue
+        if el.tag == "table":
+            grid, header_rows, caption = table_grid(el)
+            blocks.extend(table_blocks(grid, header_rows=header_rows, caption=caption))
+            skip.add(el)
+        elif el.tag == "dl":
+            items = [(c.tag, tidy(c.text_content())) for c in el if c.tag in ("dt", "dd")]
+            blocks.extend(_definition_rows(items))
+            skip.add(el)
+        else:
+            text = " ".join(el.text_content().split())
+            if text:
+                blocks.append(Block("heading" if el.tag[0] == "h" and el.tag[1:].isdigit() else "prose", text))
+            skip.add(el)
+    return blocks
+
+
+def _metadata(html: str) -> dict[str, str]:
+    import trafilatura
+
+    meta: dict[str, str] = {}
+    info = trafilatura.extract_metadata(html)
+    if info is not None:
+        for key, attr in (("title", "title"), ("publisher", "sitename"), ("date", "date"), ("url", "url")):
+            value = getattr(info, attr, None)
+            if value:
+                meta[key] = str(value)
+    return meta
+
+
+def read_html(data: bytes) -> Extracted:
+    import lxml.html
+    import trafilatura
+
+    html = decode_bytes(data)
+    meta = _metadata(html)
+    source: object = html
+    if "span" in html.lower():
+        try:
+            root = lxml.html.fromstring(html)
+            if _expand_spans(root):
+                source = root
+        except Exception:  # unparseable here: trafilatura and the fallback get the page as it is
+            pass
+    xml = trafilatura.extract(
+        source, output_format="xml", include_comments=False, include_tables=True, favor_precision=True
+    )
+    blocks = _xml_blocks(xml) if xml else []
+    if not any(b.kind != "heading" for b in blocks):
+        blocks = fragment_blocks(html)
+    return Extracted(meta=meta, blocks=blocks)  # no blocks: the loader says no prose was left
