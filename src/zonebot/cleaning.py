@@ -261,7 +261,37 @@ class _Cleaner:
         else:
             self.result.extracted += _chars(block.text)
             for line in self.unwrap(block.text):
-                self.add_line(line)
+                for piece in _pieces(line, self.result.dropped):
+                    self.add_line(piece)
+
+
+#: A "line" longer than this (a whole file written on one line) is read as its sentences, a few at a time,
+#: so that one phrase of chrome in it does not cost the rest.
+_LONG_LINE = 2000
+
+
+def _pieces(line: str, dropped: list[str]) -> list[str]:
+    """A long line as groups of its sentences, chrome sentences ("All rights reserved.") left out."""
+    if len(line) <= _LONG_LINE:
+        return [line]
+    from .splitting import split_sentences
+
+    pieces: list[str] = []
+    group: list[str] = []
+    size = 0
+    for a, b in split_sentences(line):
+        sentence = line[a:b]
+        if any(p.search(sentence) for p in _CHROME_PATTERNS):
+            dropped.append(sentence)
+            continue
+        if group and size + len(sentence) > _LONG_LINE // 2:
+            pieces.append(" ".join(group))
+            group, size = [], 0
+        group.append(sentence)
+        size += len(sentence) + 1
+    if group:
+        pieces.append(" ".join(group))
+    return pieces
 
 
 def _chars(text: str) -> int:

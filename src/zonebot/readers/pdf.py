@@ -216,7 +216,9 @@ def _page_blocks(page: _Page, body: float) -> list[Block]:
             for part in parts:
                 items.append((region.lines[0].top, _paragraphs(part, body, page.number)))
         else:
-            items.append((region.lines[0].top, table_blocks(_aligned_rows(region), page=page.number)))
+            head = 1 if region.lines[0].bold and not all(line.bold for line in region.lines) else None
+            items.append((region.lines[0].top, table_blocks(_aligned_rows(region), header_rows=head,
+                                                            page=page.number)))  # fmt: skip
     flush()
     items.sort(key=lambda item: item[0])  # stable: columns of one region keep their order
     return [b for _, blocks in items for b in blocks]
@@ -279,7 +281,10 @@ def _read_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
         grid = _table_rows(table)
         if len(grid) >= 2 and max(len(r) for r in grid) >= 2:
             boxes.append(table.bbox)
-            found.tables.append((table.bbox[1], table_blocks(grid, page=number)))
+            first = [c for c in table.rows[0].cells if c is not None]
+            chars = [ch for box in first for ch in page.crop(box).chars if ch["text"].strip()]
+            head = 1 if chars and all("bold" in ch["fontname"].lower() for ch in chars) else None
+            found.tables.append((table.bbox[1], table_blocks(grid, header_rows=head, page=number)))
     words = page.extract_words(extra_attrs=["size", "fontname"])
     if boxes:
         words = [w for w in words if not any(b[0] <= w["x0"] and w["x1"] <= b[2] and b[1] <= w["top"] and

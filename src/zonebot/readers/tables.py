@@ -61,12 +61,14 @@ def _numeric_share(cells: list[str]) -> float:
 
 def _header_count(rows: list[list[str]], declared: int | None) -> int:
     """How many of the first rows are column headers: as the source declares (``<th>``, a Markdown
-    header line), else one when the first row has no figures and the rows under it do."""
+    header line, bold type), else one when the first row holds no numbers and the rows under it do.
+    Two columns without a declared header are read as keys and values."""
     if declared is not None:
         return declared
-    if len(rows) >= 2 and _numeric_share(rows[0]) == 0 and _numeric_share([c for r in rows[1:] for c in r[1:]]) > 0:
-        return 1
-    return 0
+    if len(rows) < 2 or len(rows[0]) < 3:
+        return 0
+    numbers = [is_number(c) for r in rows[1:] for c in r[1:] if c]
+    return int(not any(is_number(c) for c in rows[0]) and any(numbers))
 
 
 def _column_headers(head: list[list[str]], width: int) -> list[str]:
