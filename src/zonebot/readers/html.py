@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import LoadError
 from . import Block, Extracted
 from .encoding import decode_bytes
-from .tables import table_blocks, tidy
+from .tables import column_headers, table_blocks, tidy
 
 _MAX_SPAN = 200  # a rowspan="100000" must not make a huge grid
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "dl", "pre")
@@ -54,29 +54,33 @@ def table_grid(table) -> tuple[list[list[str]], int, str | None]:  # type: ignor
     return grid, header_rows, tidy(caption.text_content()) if caption is not None else None
 
 
-def _expand_spans(root) -> bool:  # type: ignore[no-untyped-def]
-    """Rewrite data tables with spans as plain grids, in place, for trafilatura; True when one changed.
-    Layout tables (holding paragraphs or other tables) are left alone."""
+def _normalize_tables(root) -> bool:  # type: ignore[no-untyped-def]
+    """Rewrite each data table, in place, as trafilatura reads tables best: its caption as a heading before
+    it, one header row (several merged: "Output" over "2023" gives "Output 2023"), spans expanded so a
+    cell reaches every row and column it covers. Layout tables (holding paragraphs or tables) are left
+    alone. True when a table changed."""
     import lxml.html
 
     changed = False
     for table in list(root.iter("table")):
-        if table.find(".//table") is not None or table.find(".//p") is not None:
-            continue
-        if not any(_span(c, "rowspan") > 1 or _span(c, "colspan") > 1 for c in table.iter("td", "th")):
+        if table.getparent() is None or table.find(".//table") is not None or table.find(".//p") is not None:
             continue
         grid, header_rows, caption = table_grid(table)
+        if not grid or not grid[0]:
+            continue
+        rows = ([column_headers(grid[:header_rows], len(grid[0]))] if header_rows else []) + grid[header_rows:]
         new = lxml.html.Element("table")
-        rows = ([[caption] * len(grid[0])] if caption and grid else []) + grid
         for r, row in enumerate(rows):
-            tr = lxml.html.Element("tr")
+            tr = lxml.html.SubElement(new, "tr")
             for text in row:
-                cell = lxml.html.Element("th" if r < header_rows + bool(caption) else "td")
-                cell.text = text
-                tr.append(cell)
-            new.append(tr)
+                lxml.html.SubElement(tr, "th" if r == 0 and header_rows else "td").text = text
         new.tail = table.tail
-        table.getparent().replace(table, new)
+        parent = table.getparent()
+        if caption:
+            heading = lxml.html.Element("h4")
+            heading.text = caption
+            parent.insert(parent.index(table), heading)
+        parent.replace(table, new)
         changed = True
     return changed
 
@@ -185,10 +189,10 @@ def read_html(data: bytes) -> Extracted:
     html = decode_bytes(data)
     meta = _metadata(html)
     source: object = html
-    if "span" in html.lower():
+    if "<table" in html.lower():
         try:
             root = lxml.html.fromstring(html)
-            if _expand_spans(root):
+            if _normalize_tables(root):
                 source = root
         except Exception:  # unparseable here: trafilatura and the fallback get the page as it is
             pass

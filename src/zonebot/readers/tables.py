@@ -71,7 +71,7 @@ def _header_count(rows: list[list[str]], declared: int | None) -> int:
     return int(not any(is_number(c) for c in rows[0]) and any(numbers))
 
 
-def _column_headers(head: list[list[str]], width: int) -> list[str]:
+def column_headers(head: list[list[str]], width: int) -> list[str]:
     """One header per column from the header rows: a spanned group header and its own ("Output 2023")."""
     headers = []
     for j in range(width):
@@ -103,7 +103,7 @@ def table_blocks(
         blocks.append(Block("heading", caption, page=page))
     n_head = min(_header_count(rows, header_rows), len(rows))
     width = len(rows[0])
-    headers = _column_headers(rows[:n_head], width)
+    headers = column_headers(rows[:n_head], width)
     body = rows[n_head:]
     labelled = width > 1 and _numeric_share([r[0] for r in body]) < 0.5
     for row in body:
