@@ -335,3 +335,35 @@ def test_a_5mb_file_on_one_line_ingests_within_twice_the_time_of_the_same_lines(
         seconds[name] = time.perf_counter() - started
         assert report.added == [name] and report.passages > 1000
     assert seconds["one-line.txt"] <= 2 * seconds["lines.txt"], seconds
+
+
+# -- key–value profiles however a directory page marks them up ---------------------------------------------
+_PAGE = ('<html><head><title>Lanshan Hi-tech Park - Park Directory</title></head><body><div id="nav">'
+         '<a href="/">Home</a> &gt; <a href="/parks">Parks</a></div><div id="main"><h1>Lanshan Hi-tech Park</h1>{}'
+         "<p>Lanshan Hi-tech Park is located in the west of Lanshan city. It was set up to attract high-tech "
+         "manufacturers from abroad and has grown quickly in the last decade.</p></div><div id=\"footer\">"
+         "Copyright 2024 Directory Ltd. All rights reserved.</div></body></html>")  # fmt: skip
+_PROFILES = {
+    "list items": "<ul><li><strong>Year of establishment:</strong> 1992</li><li><strong>Land area:</strong> "
+                  "29.4 km2</li><li><strong>Major investors:</strong> Corvid Motors, Ameles Pharma</li></ul>",
+    "line breaks": "<div><b>Year of establishment:</b> 1992<br><b>Land area:</b> 29.4 km2<br>"
+                   "<b>Major investors:</b> Corvid Motors, Ameles Pharma</div>",
+    "table with colon cells": "<table><tr><td>Year of establishment</td><td>:</td><td>1992</td></tr><tr><td>Land "
+                              "area</td><td>:</td><td>29.4 km2</td></tr><tr><td>Major investors</td><td>:</td>"
+                              "<td>Corvid Motors, Ameles Pharma</td></tr></table>",
+    "aligned pre": "<pre>Year of establishment   1992\nLand area               29.4 km2\n"
+                   "Major investors         Corvid Motors, Ameles Pharma</pre>",
+    "span pairs": "".join(f'<div class="row"><span>{k}</span><span>{v}</span></div>' for k, v in (
+        ("Year of establishment", "1992"), ("Land area", "29.4 km2"), ("Major investors", "Corvid Motors, Ameles Pharma"))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("markup", sorted(_PROFILES))
+def test_a_directory_profile_is_read_as_rows_whatever_its_markup(tmp_path: Path, markup: str) -> None:
+    path = tmp_path / "lanshan.html"
+    path.write_text(_PAGE.format(_PROFILES[markup]))
+    doc = load_document(path, path.name)
+    for row in ("Lanshan Hi-tech Park — Year of establishment: 1992.", "Lanshan Hi-tech Park — Land area: 29.4 km2.",
+                "Lanshan Hi-tech Park — Major investors: Corvid Motors, Ameles Pharma."):  # fmt: skip
+        assert f"{row}\n\n" in doc.text + "\n\n", doc.text
+    assert "All rights reserved" not in doc.text and "Home" not in doc.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..errors import LoadError
 from . import Block, Extracted
 from .encoding import decode_bytes
-from .tables import column_headers, table_blocks, tidy
+from .tables import aligned_table, column_headers, table_blocks, tidy
 
 _MAX_SPAN = 200  # a rowspan="100000" must not make a huge grid
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "dl", "pre")
@@ -60,6 +60,7 @@ def _normalize_tables(root) -> bool:  # type: ignore[no-untyped-def]
     cell reaches every row and column it covers. Layout tables (holding paragraphs or tables) are left
     alone. True when a table changed."""
     import lxml.html
+    from lxml import etree
 
     changed = False
     for table in list(root.iter("table")):
@@ -71,9 +72,9 @@ def _normalize_tables(root) -> bool:  # type: ignore[no-untyped-def]
         rows = ([column_headers(grid[:header_rows], len(grid[0]))] if header_rows else []) + grid[header_rows:]
         new = lxml.html.Element("table")
         for r, row in enumerate(rows):
-            tr = lxml.html.SubElement(new, "tr")
+            tr = etree.SubElement(new, "tr")
             for text in row:
-                lxml.html.SubElement(tr, "th" if r == 0 and header_rows else "td").text = text
+                etree.SubElement(tr, "th" if r == 0 and header_rows else "td").text = text
         new.tail = table.tail
         parent = table.getparent()
         if caption:
@@ -83,6 +84,58 @@ def _normalize_tables(root) -> bool:  # type: ignore[no-untyped-def]
         parent.replace(table, new)
         changed = True
     return changed
+
+
+def _table_element(grid: list[list[str]]):  # type: ignore[no-untyped-def]
+    import lxml.html
+    from lxml import etree
+
+    table = lxml.html.Element("table")
+    for row in grid:
+        tr = etree.SubElement(table, "tr")
+        for text in row:
+            etree.SubElement(tr, "td").text = text
+    return table
+
+
+def _leaf_text(el) -> str | None:  # type: ignore[no-untyped-def]
+    """Text of an element that holds no blocks and no links, or None."""
+    if el.find(".//a") is not None or any(c.tag in _BLOCKS or c.tag == "div" for c in el.iter() if c is not el):
+        return None
+    return tidy(el.text_content())
+
+
+def _key_value_rows(root) -> bool:  # type: ignore[no-untyped-def]
+    """Rewrite runs of two-part elements (``<div><span>Land area</span><span>29.4 km2</span></div>``)
+    as tables, and ``<pre>`` blocks of aligned columns too, so that trafilatura keeps them as rows."""
+    changed = False
+    for pre in list(root.iter("pre")):
+        grid = aligned_table(pre.text_content().split("\n"))
+        if grid is not None and pre.getparent() is not None:
+            table = _table_element(grid)
+            table.tail = pre.tail
+            pre.getparent().replace(pre, table)
+            changed = True
+    for parent in list(root.iter()):
+        run: list = []
+        for child in [*list(parent), None]:
+            parts = list(child) if child is not None and not (child.text or "").strip() else []
+            texts = [_leaf_text(p) for p in parts] if len(parts) == 2 else []
+            if len(texts) == 2 and all(texts) and len(texts[0] or "") <= 60 and not _has_tail_text(parts):
+                run.append((child, texts))
+                continue
+            if len(run) >= 2:
+                table = _table_element([t for _, t in run])
+                parent.insert(parent.index(run[0][0]), table)
+                for el, _ in run:
+                    parent.remove(el)
+                changed = True
+            run = []
+    return changed
+
+
+def _has_tail_text(parts: list) -> bool:  # type: ignore[type-arg]
+    return any((p.tail or "").strip() for p in parts)
 
 
 def _text(el) -> str:  # type: ignore[no-untyped-def]
@@ -182,24 +235,28 @@ def _metadata(html: str) -> dict[str, str]:
     return meta
 
 
-def read_html(data: bytes) -> Extracted:
+def _prepared(html: str) -> object:
+    """The page for trafilatura: its lxml tree with tables, ``<pre>`` columns and key–value ``<div>`` rows
+    normalised when there are any, else the markup as it is."""
     import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+        changed = _normalize_tables(root)
+        changed = _key_value_rows(root) or changed
+    except Exception:  # unparseable here: trafilatura and the fallback get the page as it is
+        return html
+    return root if changed else html
+
+
+def read_html(data: bytes) -> Extracted:
     import trafilatura
 
     html = decode_bytes(data)
-    meta = _metadata(html)
-    source: object = html
-    if "<table" in html.lower():
-        try:
-            root = lxml.html.fromstring(html)
-            if _normalize_tables(root):
-                source = root
-        except Exception:  # unparseable here: trafilatura and the fallback get the page as it is
-            pass
     xml = trafilatura.extract(
-        source, output_format="xml", include_comments=False, include_tables=True, favor_precision=True
+        _prepared(html), output_format="xml", include_comments=False, include_tables=True, favor_precision=True
     )
     blocks = _xml_blocks(xml) if xml else []
     if not any(b.kind != "heading" for b in blocks):
         blocks = fragment_blocks(html)
-    return Extracted(meta=meta, blocks=blocks)  # no blocks: the loader says no prose was left
+    return Extracted(meta=_metadata(html), blocks=blocks)  # no blocks: the loader says no prose was left

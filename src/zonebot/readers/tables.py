@@ -19,6 +19,7 @@ _HAS_DIGIT = re.compile(r"\d")
 _UNIT = re.compile(r"^(?P<name>.*\S)\s*[(\[](?P<unit>[^()\[\]]{1,20})[)\]]$")
 _NOT_UNITS = {"year", "years", "date", "no", "no.", "name", "total", "estimated", "est.", "approx."}
 _SPACES = re.compile(r"\s+")
+_FILLER = re.compile(r"^\s*[:：\-–—|]?\s*$")
 
 
 def tidy(text: str) -> str:
@@ -41,7 +42,9 @@ def with_unit(header: str, value: str) -> tuple[str, str]:
 
 def _square(grid: list[list[str]]) -> list[list[str]]:
     """Rows padded to one width, with empty rows and columns removed."""
-    rows = [[tidy(c) for c in row] for row in grid if any(tidy(c) for c in row)]
+    # A cell holding only a colon or dash ("Land area | : | 29.4 km2") separates, it says nothing.
+    rows = [["" if _FILLER.match(c) else tidy(c) for c in row] for row in grid]
+    rows = [row for row in rows if any(row)]
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     keep = [j for j in range(width) if any(r[j] for r in rows)]
