@@ -54,6 +54,13 @@ _CHROME_PATTERNS = [
 ]
 
 
+
+
+def _is_chrome(s: str) -> bool:
+    # One pattern at a time: each scans fast for its own literal; one alternation of all is twice as slow.
+    return any(p.search(s) for p in _CHROME_PATTERNS)
+
+
 @dataclass
 class CleanResult:
     text: str
@@ -85,8 +92,11 @@ def is_prose(line: str) -> bool:
     s = line.strip()
     if not s:
         return False
-    if any(p.search(s) for p in _CHROME_PATTERNS):
-        return False
+    return not _is_chrome(s) and _prose_shape(s)
+
+
+def _prose_shape(s: str) -> bool:
+    """Enough words and closing punctuation (a stripped line, chrome not checked)."""
     words = _word_count(s)
     if s.endswith(":") or s.endswith("："):
         return words >= 5
@@ -200,17 +210,17 @@ class _Cleaner:
             result.url = result.url or f"https://{upd.group(1)}"
             result.publisher = result.publisher or upd.group(1)
             result.date = result.date or upd.group(2)
-        chrome = any(p.search(s) for p in _CHROME_PATTERNS)
+        chrome = _is_chrome(s)
         if kept and kept[-1].endswith((":", "：", ";")) and not chrome:
             # A list item under "... five key industries:" joins its intro, so the sentence holds the list.
             bullet = _BULLET.match(s)
             text = bullet.group(1) if bullet else s
             words = _word_count(text)
-            if (bullet and words <= 25) or (not bullet and not is_prose(s) and words <= 12):
+            if (bullet and words <= 25) or (not bullet and not _prose_shape(s) and words <= 12):
                 kept[-1] = kept[-1] + " " + text.rstrip(" .;。；") + ";"
                 result.kept += _chars(text)
                 return
-        if is_prose(s):
+        if not chrome and _prose_shape(s):
             self._keep(s)
             return
         pair = _KEY_VALUE.match(s)
@@ -281,7 +291,7 @@ def _pieces(line: str, dropped: list[str]) -> list[str]:
     size = 0
     for a, b in split_sentences(line):
         sentence = line[a:b]
-        if any(p.search(sentence) for p in _CHROME_PATTERNS):
+        if _is_chrome(sentence):
             dropped.append(sentence)
             continue
         if group and size + len(sentence) > _LONG_LINE // 2:
