@@ -367,3 +367,21 @@ def test_a_directory_profile_is_read_as_rows_whatever_its_markup(tmp_path: Path,
                 "Lanshan Hi-tech Park — Major investors: Corvid Motors, Ameles Pharma."):  # fmt: skip
         assert f"{row}\n\n" in doc.text + "\n\n", doc.text
     assert "All rights reserved" not in doc.text and "Home" not in doc.text
+
+
+def test_a_sentence_running_from_one_column_into_the_next_is_joined(tmp_path: Path) -> None:
+    left = ["The Lianhe Port Park opened in 2012 on the", "east bank of the river and covers 9.1 square",
+            "kilometers. Its largest tenant makes marine", "engines and ship parts for yards along the"]  # fmt: skip
+    right = ["coast. The Songhe Park lies inland and was", "founded in 2003. It covers 4.4 square",
+             "kilometers and employs about 3,100 people", "in food processing and packaging plants."]  # fmt: skip
+    first = Page().text(72, 740, "Two Parks Compared", 16, bold=True).text(72, 40, "Regional Report - page 1", 8)
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):  # the text layer runs row by row across both
+        first.text(54, 700 - i * 15, a, 10).text(320, 700 - i * 15, b, 10)
+    second = Page().paragraph(54, 700, ["Both parks are served by one rail line, opened in 2019."], 10)
+    second.text(72, 40, "Regional Report - page 2", 8)
+    path = tmp_path / "two-parks.pdf"
+    path.write_bytes(make_pdf([first, second]))
+    doc = load_document(path, path.name)
+    assert "Its largest tenant makes marine engines and ship parts for yards along the coast." in doc.text
+    assert "The Songhe Park lies inland and was founded in 2003." in doc.text
+    assert "Regional Report" not in doc.text and doc.title == "Two Parks Compared"

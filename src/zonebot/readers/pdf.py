@@ -221,7 +221,7 @@ def _page_blocks(page: _Page, body: float) -> list[Block]:
                                                             page=page.number)))  # fmt: skip
     flush()
     items.sort(key=lambda item: item[0])  # stable: columns of one region keep their order
-    return [b for _, blocks in items for b in blocks]
+    return _join([blocks for _, blocks in items])
 
 
 # -- the document ---------------------------------------------------------------------------------
@@ -293,14 +293,16 @@ def _read_page(page, number: int) -> _Page:  # type: ignore[no-untyped-def]
     return found
 
 
-def _join_pages(blocks_per_page: list[list[Block]]) -> list[Block]:
-    """All pages' blocks; a paragraph left open at a page's end goes on with the next page's first one."""
+def _join(runs: list[list[Block]]) -> list[Block]:
+    """Runs of blocks (columns, pages) as one list; a paragraph left open at a run's end ("... assemble
+    circuit boards and") goes on with the next run's first paragraph when that carries on in lower case."""
     out: list[Block] = []
-    for blocks in blocks_per_page:
-        open_end = out and out[-1].kind == "prose" and not _TERMINAL.search(out[-1].text.rstrip())
-        if open_end and blocks and blocks[0].kind == "prose":
-            out[-1].text += "\n" + blocks[0].text
-            blocks = blocks[1:]
+    for blocks in runs:
+        if out and blocks and out[-1].kind == "prose" and blocks[0].kind == "prose":
+            end, start = out[-1].text.rstrip(), blocks[0].text.lstrip()
+            if not _TERMINAL.search(end) and (start[:1].islower() or end.endswith(("-", ","))):
+                out[-1] = Block("prose", end + "\n" + start, page=out[-1].page)
+                blocks = blocks[1:]
         out.extend(blocks)
     return out
 
@@ -326,7 +328,10 @@ def read_pdf(data: bytes) -> Extracted:
     with _open(data) as pdf:
         try:
             info = pdf.metadata or {}
-            pages = [_read_page(page, n) for n, page in enumerate(pdf.pages, 1)]
+            pages = []
+            for n, page in enumerate(pdf.pages, 1):
+                pages.append(_read_page(page, n))
+                page.close()  # its parsed objects are not needed again: memory stays flat on long files
         except LoadError:
             raise
         except Exception as exc:  # pdfminer raises assorted errors on broken files
@@ -346,5 +351,5 @@ def read_pdf(data: bytes) -> Extracted:
     _drop_running_lines(pages)
     sizes = Counter(round(line.size) for p in pages for line in p.lines for _ in line.words)
     body = float(sizes.most_common(1)[0][0]) if sizes else 10.0
-    blocks = _join_pages([_page_blocks(p, body) for p in pages])
+    blocks = _join([_page_blocks(p, body) for p in pages])
     return Extracted(meta=meta, blocks=blocks, notes=notes)

@@ -75,14 +75,20 @@ def _header_count(rows: list[list[str]], declared: int | None) -> int:
 
 
 def column_headers(head: list[list[str]], width: int) -> list[str]:
-    """One header per column from the header rows: a spanned group header and its own ("Output 2023")."""
+    """One header per column from the header rows: a spanned group header and its own ("Output 2023"),
+    a unit of either last ("Output 2023 (billion yuan)")."""
     headers = []
     for j in range(width):
         parts: list[str] = []
+        unit = ""
         for row in head:
-            if row[j] and row[j] not in parts:
-                parts.append(row[j])
-        headers.append(" ".join(parts))
+            cell = row[j]
+            m = _UNIT.match(cell)
+            if m and not unit and len(head) > 1:
+                cell, unit = m.group("name"), cell[len(m.group("name")) :].strip()
+            if cell and cell not in parts:
+                parts.append(cell)
+        headers.append(" ".join(parts + ([unit] if unit else [])))
     return headers
 
 
