@@ -84,3 +84,26 @@ def server_url(bot):  # type: ignore[no-untyped-def]
     _, url, _ = launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     yield url
     demo.close()
+
+
+DOCUMENTS = ROOT / "tests" / "documents"
+
+
+@pytest.fixture(scope="session")
+def documents_bot(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One index of the seed corpus plus every document-reading case (the field cases under
+    ``tests/documents/`` and the documents ``tests/test_documents.py`` writes), ingested once.
+    Returns ``(bot, report)``. Do not modify its corpus."""
+    from tests.test_documents import extra_documents
+    from zonebot import ZoneBot
+
+    base = tmp_path_factory.mktemp("documents")
+    corpus = base / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    for case in sorted(DOCUMENTS.iterdir()):
+        for path in sorted(case.iterdir()):
+            shutil.copy(path, corpus / path.name)
+    for name, data in extra_documents().items():
+        (corpus / name).write_bytes(data)
+    bot = ZoneBot(corpus_dir=corpus, index_dir=base / "index")
+    return bot, bot.ingest()

@@ -40,11 +40,11 @@ from .embeddings import Embedder
 from .errors import IndexMissingError, IngestLockedError, LoadError
 from .lexical import LexicalIndex, tokenize
 from .loading import corpus_problem, discover, fingerprint, load_document, scan
-from .models import Document, IngestReport, Passage, SkippedFile
+from .models import Coverage, Document, IngestReport, Passage, SkippedFile
 from .splitting import split_document
 from .store import VectorStore
 
-FORMAT_VERSION = 4  # bump when cleaning, splitting or the layout changes
+FORMAT_VERSION = 5  # bump when cleaning, splitting or the layout changes
 _NAME = re.compile(r"\b([A-Z][a-zA-Z]*(?:-[A-Za-z]+)*)")
 
 Progress = Callable[[str], None]
@@ -53,8 +53,11 @@ Progress = Callable[[str], None]
 def _pipeline_hash() -> str:
     """Hash of the code that turns files into passages and tokens: changing it re-ingests."""
     h = hashlib.sha256()
+    here = Path(__file__).parent
     for name in ("loading.py", "cleaning.py", "splitting.py", "lexical.py", "tokens.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
+        h.update((here / name).read_bytes())
+    for reader in sorted((here / "readers").glob("*.py")):
+        h.update(reader.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -80,6 +83,8 @@ class DocInfo:
     url: str | None
     passages: int
     chars: int
+    extracted: int = 0  #: characters the reader extracted (white space not counted)
+    kept: int = 0  #: of them, characters in the passages
 
 
 @contextmanager
@@ -344,6 +349,7 @@ def _load(build: _Build) -> None:
         elif source in old_docs:
             report.removed.append(source)  # its old text no longer matches the file
     build.kept_sources = [s for s in report.unchanged if s not in report.removed]
+    _close_breaks(build, [doc for doc, _ in loaded])
     text_hashes = {old_docs[s]["text_hash"]: s for s in build.kept_sources}
     for doc, digest in loaded:
         th = hashlib.sha256(doc.text.encode()).hexdigest()
@@ -354,7 +360,25 @@ def _load(build: _Build) -> None:
             continue
         text_hashes[th] = doc.source
         build.accepted.append((doc, digest, th))
+        report.coverage.append(Coverage(doc.source, doc.extracted_chars, doc.kept_chars))
         (report.updated if doc.source in old_docs else report.added).append(doc.source)
+
+
+def _close_breaks(build: _Build, docs: list[Document]) -> None:
+    """Join the line-end hyphens a document left open ("photo-resist") where the corpus writes the word
+    whole ("photoresist"): the documents read now and those already indexed."""
+    if not any(doc.open_breaks for doc in docs):
+        return
+    texts = [doc.text for doc in docs]
+    if build.prev is not None:
+        texts += [text for source, text in build.prev.document_texts() if source in build.kept_sources]
+    vocabulary = set()
+    for text in texts:
+        vocabulary.update(re.findall(r"[^\W\d_]+", text.lower()))
+    for doc in docs:
+        for written, joined in doc.open_breaks:
+            if joined.lower() in vocabulary:
+                doc.text = re.sub(rf"\b{re.escape(written)}\b", joined, doc.text)
 
 
 def _split(build: _Build) -> None:
@@ -507,7 +531,7 @@ def _write_manifest(build: _Build, gen_dir: Path, passages: int) -> None:
     for doc, digest, th in build.accepted:
         docs_info[doc.source] = asdict(
             DocInfo(doc.source, digest, th, doc.title, doc.publisher, doc.date, doc.url,
-                    counts[doc.source], len(doc.text))
+                    counts[doc.source], len(doc.text), doc.extracted_chars, doc.kept_chars)
         )  # fmt: skip
     manifest = {
         "fingerprint": settings_fingerprint(settings, build.embedder),

@@ -8,7 +8,6 @@ the HTML page's own metadata, and finally what the text itself states.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -16,12 +15,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import nesting
-from .cleaning import clean_text
+from .cleaning import clean_blocks
 from .errors import LoadError
 from .models import Document, SkippedFile
+from .readers import READERS, Extracted, read
+from .readers.encoding import decode_bytes
 
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+__all__ = ["SUFFIXES", "Scan", "corpus_problem", "decode_bytes", "discover", "fingerprint", "load_document", "scan"]
+
+SUFFIXES = set(READERS)
 SIDECAR = ".meta.json"
 #: Files larger than this are refused rather than read into memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -132,84 +134,6 @@ def fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-_BOMS = (  # UTF-32 first: its little-endian mark begins with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
-)  # fmt: skip
-
-
-def _wide_guess(data: bytes) -> str | None:
-    """UTF-16/32 without a byte order mark, told apart by where the zero bytes fall: text in any
-    script below U+10000 has two zero bytes in every UTF-32 unit, and Latin text one in every UTF-16 unit."""
-    sample = data[: 1 << 16]
-    zeros = [sum(1 for b in sample[i::4] if b == 0) / max(1, len(sample[i::4])) for i in range(4)]
-    if len(data) % 4 == 0 and min(zeros[2], zeros[3]) > 0.9:
-        return "utf-32-le"
-    if len(data) % 4 == 0 and min(zeros[0], zeros[1]) > 0.9:
-        return "utf-32-be"
-    even, odd = (zeros[0] + zeros[2]) / 2, (zeros[1] + zeros[3]) / 2
-    if len(data) % 2 == 0 and odd > 0.3 and even < 0.05:
-        return "utf-16-le"
-    if len(data) % 2 == 0 and even > 0.3 and odd < 0.05:
-        return "utf-16-be"
-    return None
-
-
-def _wide_unicode(data: bytes) -> str | None:
-    """Text of UTF-16 or UTF-32 data, with or without a byte order mark; None when it is not that."""
-    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None) or _wide_guess(data)
-    if encoding is None:
-        return None
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        return None
-    printable = sum(ch.isprintable() or ch.isspace() for ch in text)
-    return text if text.strip() and printable >= 0.95 * len(text) else None
-
-
-def decode_bytes(data: bytes) -> str:
-    """Decode text in UTF-8, GB18030 or whatever charset-normalizer recognises."""
-    if not data.strip():
-        raise LoadError("file is empty")
-    if b"\x00" in data[:8192]:
-        wide = _wide_unicode(data)
-        if wide is None:
-            raise LoadError("binary data (NUL bytes), not text")
-        return wide
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    bad = sum(1 for _ in re.finditer(rb"[\x80-\xff]", data))
-    try:
-        text = data.decode("gb18030")
-        cjk = len(re.findall(r"[\u3400-\u9fff]", text))
-        if cjk and cjk * 2 >= bad * 0.8:
-            return text
-    except UnicodeDecodeError:
-        pass
-    # Mostly UTF-8 with a few broken bytes (a damaged or truncated file): keep the text, mark
-    # the damage. Valid multi-byte sequences beside the errors say it was meant as UTF-8;
-    # stray high bytes alone are more likely a legacy code page (cp1252 "café").
-    text = data.decode("utf-8", errors="replace")
-    damaged = text.count("\ufffd")
-    if damaged <= max(3, len(text) // 200) and re.search(r"[^\x00-\x7f\ufffd]", text):
-        return text
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is not None and best.encoding not in ("utf_8",):
-        text = str(best)
-        printable = sum(ch.isprintable() or ch.isspace() for ch in text)
-        if printable >= 0.95 * len(text):
-            return text
-    # Mostly UTF-8 with a few broken bytes: keep the text, mark the damage.
-    text = data.decode("utf-8", errors="replace")
-    if text.count("\ufffd") <= max(3, len(text) // 100):
-        return text
-    raise LoadError(f"cannot decode as text ({utf8_error.reason} at byte {utf8_error.start})")
-
-
 def _read_sidecar(path: Path, warn: Warn) -> dict[str, str]:
     """The sidecar's metadata; a sidecar that cannot be used is a warning, never a reason to drop the document."""
     sidecar = path.with_name(path.name + SIDECAR)
@@ -233,102 +157,6 @@ def _read_sidecar(path: Path, warn: Warn) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if k in ("title", "publisher", "date", "url") and v}
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    m = re.match(r"^---\s*\n(.*?)\n---\s*\n", text, re.DOTALL)
-    if not m:
-        return {}, text
-    meta = {}
-    for line in m.group(1).splitlines():
-        if ":" in line:
-            key, value = line.split(":", 1)
-            meta[key.strip().lower()] = value.strip().strip("'\"")
-    return meta, text[m.end() :]
-
-
-def _blocks_from_html(html: str) -> str:
-    """Block-level text of an HTML fragment, one block per line."""
-    import lxml.html
-
-    root = lxml.html.fromstring(html)
-    if nesting.tree_depth(root) >= nesting.LXML_DEPTH:
-        return nesting.flat_html_text(html)
-    tags = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td")
-    return "\n".join(nesting.own_texts(root, tags))
-
-
-def _markdown(text: str) -> tuple[dict[str, str], str]:
-    from markdown_it import MarkdownIt
-
-    meta, body = _front_matter(text)
-    heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
-    if heading and "title" not in meta:
-        meta["title"] = heading.group(1).strip()
-    md = MarkdownIt("commonmark", {"maxNesting": nesting.MARKDOWN_NESTING})
-    tokens = md.parse(body)
-    if nesting.markdown_too_deep(tokens, nesting.MARKDOWN_NESTING):
-        tokens = md.parse(nesting.flatten_markdown(body))
-    html = md.renderer.render(tokens, md.options, {})
-    return meta, _blocks_from_html(html) if html.strip() else ""
-
-
-def _html(data: bytes) -> tuple[dict[str, str], str]:
-    import trafilatura
-
-    html = decode_bytes(data)
-    meta: dict[str, str] = {}
-    info = trafilatura.extract_metadata(html)
-    if info is not None:
-        for key, attr in (("title", "title"), ("publisher", "sitename"), ("date", "date"), ("url", "url")):
-            value = getattr(info, attr, None)
-            if value:
-                meta[key] = str(value)
-    body = None if nesting.html_too_deep(html) else trafilatura.extract(
-        html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True
-    )  # fmt: skip
-    if not body:
-        try:
-            body = _blocks_from_html(html)
-        except Exception as exc:  # lxml raises several types on hopeless markup
-            raise LoadError(f"HTML has no readable text ({exc})") from exc
-    if not body or not body.strip():
-        raise LoadError("HTML has no readable main text")
-    return meta, body
-
-
-def _pdf(data: bytes) -> tuple[dict[str, str], str]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as exc:
-                raise LoadError("PDF is encrypted (password required)") from exc
-            if not ok:
-                raise LoadError("PDF is encrypted (password required)")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        meta: dict[str, str] = {}
-        info = reader.metadata
-        if info is not None:
-            if info.title:
-                meta["title"] = str(info.title)
-            if info.author:
-                meta["publisher"] = str(info.author)
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise LoadError(f"corrupt PDF ({exc})") from exc
-    except Exception as exc:  # pypdf raises assorted errors on broken files
-        raise LoadError(f"corrupt PDF ({type(exc).__name__}: {exc})") from exc
-    # PDF text wraps lines mid-sentence: join lines inside a paragraph.
-    text = "\n\n".join(re.sub(r"(?<![.!?:。！？])\n(?=\S)", " ", p) for p in pages)
-    if not text.strip():
-        raise LoadError("PDF has no extractable text (scanned images?)")
-    return meta, text
-
-
 def _read_bytes(path: Path) -> bytes:
     if path.is_symlink():
         raise LoadError(
@@ -346,33 +174,38 @@ def _read_bytes(path: Path) -> bytes:
         raise LoadError(f"cannot read file ({exc.strerror})") from exc
 
 
-def _extract(suffix: str, data: bytes) -> tuple[dict[str, str], str]:
-    """Metadata and body text of a file's bytes, by type."""
+def _extract(suffix: str, data: bytes) -> Extracted:
+    """Metadata and content blocks of a file's bytes, by type (see ``zonebot.readers``)."""
     try:
-        if suffix == ".pdf":
-            if not data.strip():
-                raise LoadError("file is empty")
-            return _pdf(data)
-        if suffix in (".html", ".htm"):
-            return _html(data)
-        if suffix in (".md", ".markdown"):
-            return _markdown(decode_bytes(data))
-        return {}, decode_bytes(data)
+        return read(suffix, data)
     except ImportError as exc:
         # An optional parser library missing from this install costs this file only, not the ingest.
         raise LoadError(f"a library needed to read {suffix} files is missing: {exc}") from exc
 
 
+#: Below this share of its extracted text in passages, a document's ingest carries a warning.
+LOW_COVERAGE = 0.5
+
+
 def load_document(path: Path, source: str, warn: Warn | None = None) -> Document:
     """Read, extract and clean one file. Raises ``LoadError`` with the reason when it cannot.
 
-    ``warn`` receives problems that do not stop the document from being indexed (a bad sidecar).
+    ``warn`` receives problems that do not stop the document from being indexed: a bad sidecar,
+    a PDF page without text, most of the extracted text left out as page chrome.
     """
-    meta, body = _extract(path.suffix.lower(), _read_bytes(path))
-    cleaned = clean_text(body)
+    warn = warn or (lambda _msg: None)
+    extracted = _extract(path.suffix.lower(), _read_bytes(path))
+    cleaned = clean_blocks(extracted.blocks)
     if not cleaned.text.strip():
         raise LoadError("no prose left after removing page chrome (nothing to index)")
-    sidecar = _read_sidecar(path, warn or (lambda _msg: None))
+    for note in extracted.notes:
+        warn(note)
+    if cleaned.extracted - cleaned.kept >= 500 and cleaned.kept < LOW_COVERAGE * cleaned.extracted:
+        warn(f"only {cleaned.kept / cleaned.extracted:.0%} of its extracted text became passages "
+             f"({cleaned.kept:,} of {cleaned.extracted:,} characters); the rest read as page chrome "
+             "(menus, captions, repeated lines): check that nothing you need is missing")  # fmt: skip
+    sidecar = _read_sidecar(path, warn)
+    meta = extracted.meta
     found = {"title": cleaned.title, "publisher": cleaned.publisher, "date": cleaned.date, "url": cleaned.url}
     merged = {k: _scrub(sidecar.get(k) or meta.get(k) or found.get(k)) for k in found}
     title = merged["title"] or Path(source).stem.replace("-", " ").replace("_", " ").strip().capitalize()
@@ -383,6 +216,9 @@ def load_document(path: Path, source: str, warn: Warn | None = None) -> Document
         publisher=merged["publisher"],
         date=merged["date"],
         url=merged["url"],
+        extracted_chars=cleaned.extracted,
+        kept_chars=cleaned.kept,
+        open_breaks=cleaned.open_breaks,
     )
 
 

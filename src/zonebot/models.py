@@ -16,6 +16,11 @@ class Document:
     publisher: str | None = None
     date: str | None = None
     url: str | None = None
+    extracted_chars: int = 0  #: characters (white space not counted) the reader extracted from the file
+    kept_chars: int = 0  #: of them, characters kept in ``text``
+    #: Line-end hyphens left as written, ``("photo-resist", "photoresist")``: joined by the ingest when the
+    #: corpus uses the joined word.
+    open_breaks: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +111,19 @@ class SkippedFile:
 
 
 @dataclass
+class Coverage:
+    """How much of a document's extracted text became passages (characters, white space not counted)."""
+
+    source: str
+    extracted: int
+    indexed: int
+
+    @property
+    def share(self) -> float:
+        return self.indexed / self.extracted if self.extracted else 1.0
+
+
+@dataclass
 class IngestReport:
     """What an ingest changed. ``embedded`` counts texts sent to the embedding model."""
 
@@ -118,6 +136,8 @@ class IngestReport:
     ignored: list[SkippedFile] = field(default_factory=list)
     #: Problems that did not stop a document from being indexed (a sidecar that cannot be used).
     warnings: list[SkippedFile] = field(default_factory=list)
+    #: For each document read by this ingest: how much of its extracted text became passages.
+    coverage: list[Coverage] = field(default_factory=list)
     embedded: int = 0
     passages: int = 0
     rebuilt: bool = False
@@ -143,6 +163,10 @@ class IngestReport:
         for label, items in (("skipped", self.skipped), ("ignored", self.ignored), ("warning", self.warnings)):
             for s in items:
                 text += f"\n  {label} {s.source}: {s.reason}"
+        for c in self.coverage:
+            if c.share < 0.9:
+                text += (f"\n  read {c.source}: {c.share:.0%} of its extracted text is in passages "
+                         f"({c.indexed:,} of {c.extracted:,} characters)")
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,6 +23,9 @@ _ABBREVIATIONS = {
 # digit, or a letter of a script without case: Arabic, Hebrew, CJK); or at CJK full stops anywhere.
 _BOUNDARY = re.compile(r"(?P<stop>[.!?؟۔।॥][\"'”’)\]]*)\s+(?=[\"'“‘(\[]?(?P<next>\w))|(?P<cjk>[。！？]+[”’」』）]*)")
 
+_LAST_WORD = re.compile(r"([\w.]+)\.$")
+_LIST_MARKER = re.compile(r"\(?(\d{1,2}|[ivx]{1,4})", re.I)
+
 TokenCounter = Callable[[str], int]
 BatchTokenCounter = Callable[[list[str]], list[int]]
 #: Near the limit a packed passage is counted exactly; below it, sentence counts are summed.
@@ -43,11 +46,12 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 continue  # "approx. two", "т.е. это": the next word goes on the sentence
             end = m.end("stop") if m.group("stop") else m.end("cjk")
             if m.group("stop") and m.group("stop")[0] == ".":
-                word = re.search(r"([\w.]+)\.$", chunk[start : m.start("stop") + 1])
+                # Only the word before the stop is read (not the sentence so far): linear on any line.
+                word = _LAST_WORD.search(chunk, max(start, m.start("stop") - 24), m.start("stop") + 1)
                 token = (word.group(1) if word else "").lower()
                 if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue
-                if re.fullmatch(r"\(?(\d{1,2}|[ivx]{1,4})", chunk[start : m.start("stop")].strip(), re.I):
+                if m.start("stop") - start <= 8 and _LIST_MARKER.fullmatch(chunk[start : m.start("stop")].strip()):
                     continue  # a list marker such as "1." or "iv."
 
             if chunk[start:end].strip():
@@ -66,37 +70,46 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _fit(text: str, span: tuple[int, int], count: TokenCounter, limit: int) -> list[tuple[int, int]]:
-    """Break a too-long sentence at clause punctuation, then at spaces, until each part fits."""
+def _fit(
+    text: str, span: tuple[int, int], count: TokenCounter, limit: int, count_many: BatchTokenCounter | None = None
+) -> list[tuple[int, int]]:
+    """Break a too-long sentence at clause punctuation, else at spaces, else every ``limit - 2`` characters,
+    into parts of at most ``limit`` word pieces. Linear in the sentence's length: the pieces are counted
+    in one batch and packed by their sums (word pieces add up across white space and CJK characters),
+    counted exactly only near the limit."""
     a, b = span
     if count(text[a:b]) <= limit:
         return [span]
-    for pattern in (r"[;；]\s*", r"[,，、]\s*", r"\s+", r""):
-        cuts = [m.end() for m in re.finditer(pattern, text[a:b])] if pattern else []
-        if not pattern:  # no spaces at all (e.g. CJK): cut by characters
-            cuts = list(range(1, b - a))
-        if not cuts:
+    for pattern in (r"[;；]\s*", r"[,，、]\s*", r"\s+"):
+        bounds = sorted({a, b, *(a + m.end() for m in re.finditer(pattern, text[a:b]))})
+        if len(bounds) > 2:
+            break
+    else:  # no spaces at all (CJK, a long code): a word piece is at least one character
+        step = max(1, limit - 2)
+        return [p for i in range(a, b, step) if (p := _strip(text, i, min(i + step, b)))[1] > p[0]]
+    pieces = [p for x, y in zip(bounds, bounds[1:], strict=False) if (p := _strip(text, x, y))[1] > p[0]]
+    counts = (count_many or (lambda ts: [count(t) for t in ts]))([text[x:y] for x, y in pieces])
+    out: list[tuple[int, int]] = []
+    group: list[tuple[int, int]] = []
+    total = 0
+    for piece, n in zip(pieces, counts, strict=True):
+        if n > limit:  # too long by itself: cut it finer
+            if group:
+                out.append((group[0][0], group[-1][1]))
+                group, total = [], 0
+            out.extend(_fit(text, piece, count, limit, count_many))
             continue
-        parts, start = [], a
-        last_ok = None
-        for cut in cuts:
-            if count(text[start : a + cut]) <= limit:
-                last_ok = a + cut
-            elif last_ok is not None:
-                parts.append(_strip(text, start, last_ok))
-                start, last_ok = last_ok, (a + cut if count(text[last_ok : a + cut]) <= limit else None)
-            else:
-                break
-        else:
-            if count(text[start:b]) <= limit:
-                parts.append(_strip(text, start, b))
-                return [p for p in parts if p[1] > p[0]]
-            if last_ok is not None:
-                parts.append(_strip(text, start, last_ok))
-                return [p for p in parts if p[1] > p[0]] + _fit(text, _strip(text, last_ok, b), count, limit)
-    # Last resort: halve.
-    mid = (a + b) // 2
-    return _fit(text, (a, mid), count, limit) + _fit(text, (mid, b), count, limit)
+        estimate = total + n - 2 if group else n
+        if group and estimate > limit - _MARGIN and (
+            estimate > limit + _MARGIN or count(text[group[0][0] : piece[1]]) > limit
+        ):
+            out.append((group[0][0], group[-1][1]))
+            group, estimate = [], n
+        group.append(piece)
+        total = estimate
+    if group:
+        out.append((group[0][0], group[-1][1]))
+    return out
 
 
 def passage_id(source: str, start: int, text: str) -> str:
@@ -119,7 +132,7 @@ def split_document(
         if n <= max_tokens:
             sentences.append((span[0], span[1], n))
             continue
-        for a, b in _fit(doc.text, span, count, max_tokens):
+        for a, b in _fit(doc.text, span, count, max_tokens, count_many):
             sentences.append((a, b, count(doc.text[a:b])))
     passages: list[Passage] = []
     group: list[tuple[int, int, int]] = []
