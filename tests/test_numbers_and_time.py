@@ -8,8 +8,11 @@ The field cases (``tests/documents/exact-codes``, ``number-words``) and a dated 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zonebot import facts
 from zonebot.question import plan
@@ -192,3 +195,29 @@ def test_a_question_reads_its_codes_and_asks_for_an_identifier(facts_bot) -> Non
     assert plan("What is the phone number of the Jinqiao zone?", [], lex).parts[0].kind == "code"
     assert plan("What is the total number of companies in the Jinqiao zone?", [], lex).parts[0].kind == "count"
     assert plan("How many phone makers are in the Jinqiao zone?", [], lex).parts[0].kind == "count"
+
+
+PIECES = ["twenty", "-", "six", " ", "and", "a", "hundred", "dozen", "one", "RS", "0417", "0", ".", ",", "No.", "Fortune",
+          "500", "Tuesday", "last", "next", "year", "the first half", "of", "this", "square kilometers", "yuan", "percent",
+          "will", "2022", "\u200b", "金", "+"]  # fmt: skip
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join), st.sampled_from([None, "2022", "2022-08-18", "x"]))
+def test_what_a_sentence_states_is_read_from_any_text(text: str, date: str | None) -> None:
+    for kind in (*facts.KINDS, None):
+        found = facts.span(kind, text, ["year", "rs"])
+        assert found is None or found in text
+        facts.states(kind, text)
+    assert all(text[a:b] for a, b in facts.identifiers(text))
+    facts.numbers(text), facts.figures(text), facts.sentence_years(text, date)
+    assert isinstance(facts.resolve(text.strip() or "x", text, date), str)
+
+
+def test_text_full_of_number_words_is_read_in_linear_time() -> None:
+    text = " ".join(["twenty-one and one hundred and"] * 2000) + " Tuesday" * 2000  # 12,000 words in one sentence
+    start = time.perf_counter()
+    facts.numbers(text), facts.sentence_years(text, "2022-08-18")
+    for kind in facts.KINDS:
+        facts.span(kind, text)
+    assert time.perf_counter() - start < 10  # about half a second; a search through the splits of the run never ends

@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
+
+#: Sentences are read again for every question that retrieves them: what they state is kept.
+_cached = lru_cache(maxsize=1 << 16)
 
 KINDS = ("count", "size", "time", "year", "money", "percent", "code")
 
-# Numbers written in words: "twenty-six", "three hundred and five", "a dozen". Tens come before ones so
-# that "twenty-six" is read whole, never as "six".
+# Numbers written in words: "twenty-six", "three hundred and five", "a dozen": number words joined by spaces,
+# hyphens or "and", taken whole ("twenty-six", never "six"). Each word matches one way, and a run is possessive
+# and at most eleven words long, so that text full of number words costs linear time.
 _ONES = "one|two|three|four|five|six|seven|eight|nine"
 _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-_BELOW_100 = rf"(?:(?:{_TENS})(?:[-\s](?:{_ONES}))?|{_TEENS}|{_ONES})\b"
+_BELOW_100 = rf"(?:{_TENS}|{_TEENS}|{_ONES})\b"
 _MULTIPLIER = "hundred|thousand|million|billion|trillion"
+_AFTER_MULTIPLIER = "(?:" + "|".join(f"(?<={m})" for m in _MULTIPLIER.split("|")) + ")"  # "one hundred and five"
 #: A cardinal in words ("forty-two", "two thousand three hundred", "a hundred", "a dozen").
 NUMBER_WORDS = (
     rf"\b(?:{_BELOW_100}|a(?=\s+(?:{_MULTIPLIER}|dozen)\b))"
-    rf"(?:(?:\s+|-)(?:and\s+(?={_BELOW_100}))?(?:{_BELOW_100}|(?:{_MULTIPLIER}|dozen)\b))*"
+    rf"(?:(?:\s+|-)(?:{_BELOW_100}|(?:{_MULTIPLIER}|dozen)\b)|{_AFTER_MULTIPLIER}\s+and\s+{_BELOW_100}){{0,10}}+"
 )
 _VAGUE = r"\b(?:dozens|hundreds|thousands|millions)\b"
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
@@ -73,6 +79,7 @@ _PRECISE_DATE = re.compile(rf"{YEAR}|\b({_MONTH})\b", re.I)
 _LIST_SHAPE = re.compile(r"[:：][^;；]+[;；][^;；]+[;；]|(?:,[^,]+){2,}")
 
 
+@_cached
 def states(kind: str | None, text: str) -> bool:
     """True when ``text`` states a fact of ``kind`` (any text does, for no kind)."""
     if kind == "code":
@@ -101,7 +108,8 @@ _NOT_A_CODE = re.compile(r"(?:\d[\d.]*)?(?i:[kcm]?m|sq|mi)[23²³]?|\d[\d.,]*[a-
 _DATE = re.compile(r"(?:1[89]|20)\d\d([-/])(0?[1-9]|1[0-2])\1(0?[1-9]|[12]\d|3[01])|\d{1,2}/\d{1,2}/(?:1[89]|20)\d\d")
 
 
-def identifiers(text: str) -> list[tuple[int, int]]:
+@_cached
+def identifiers(text: str) -> tuple[tuple[int, int], ...]:
     """Where ``text`` names something by a code (``(start, end)`` spans, in order): letters with digits
     ("RS-0417", "COVID-19", "5G", "No.88") or digit groups that are no date, range or decimal
     ("0571-8800-4417": three or more groups, a group with a leading zero, or seven digits or more)."""
@@ -120,7 +128,7 @@ def identifiers(text: str) -> list[tuple[int, int]]:
         leading_zero = any(g.startswith("0") for g in groups)
         if token.startswith("+") or len(groups) >= 3 or leading_zero or sum(map(len, groups)) >= 7:
             out.append((m.start(), m.end()))
-    return out
+    return tuple(out)
 
 
 def _range(groups: list[str]) -> bool:
@@ -140,6 +148,8 @@ def canonical(code: str) -> str:
 
 def unstated(asked: list[str] | tuple[str, ...], text: str) -> list[str]:
     """The codes ``asked`` that ``text`` does not name exactly: RS-0417 is never met by RS-0471 or RS-04171."""
+    if not asked:
+        return []
     said = {canonical(c) for c in codes(text)}
     return [c for c in asked if canonical(c) not in said]
 
@@ -158,6 +168,7 @@ def _blank(pattern: re.Pattern[str], text: str) -> str:
     return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
+@_cached
 def _counts_only(text: str) -> str:
     """``text`` with its years, sizes, amounts, shares, codes, numbered names and list numbers blanked (same
     length): "2 percent of land", "in 2022", "COVID-19" or "Fortune 500" say nothing about how many."""
@@ -171,7 +182,7 @@ def _counts_only(text: str) -> str:
 
 def _matches(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == "code":
-        return identifiers(text)
+        return list(identifiers(text))
     source = _counts_only(text) if kind == "count" else text
     return [(m.start(), m.end()) for m in SPANS[kind].finditer(source) if m.group(0).strip()]
 
@@ -292,7 +303,8 @@ def doc_date(date: str | None) -> dt.date | None:
         return None
 
 
-def sentence_years(text: str, date: str | None) -> set[int]:
+@_cached
+def sentence_years(text: str, date: str | None) -> frozenset[int]:
     """The years a sentence speaks of: the ones it names, and its relative ones ("last year", "on Tuesday")
     resolved against its document's date."""
     years = years_in(text)
@@ -301,8 +313,9 @@ def sentence_years(text: str, date: str | None) -> set[int]:
         years |= {base + off for off in relative_years(text)}
     day = doc_date(date)
     if day is not None:
-        years |= {d.year for m in _DAY.finditer(text) if (d := _day(m.group(0), text, day)) is not None}
-    return years
+        future = bool(_FUTURE.search(text))
+        years |= {d.year for m in _DAY.finditer(text) if (d := _day(m.group(0), future, day)) is not None}
+    return frozenset(years)
 
 
 _DAY = re.compile(rf"\b(?:(?:last|next|this|this\s+coming|coming)\s+)?(?:{_WEEKDAY})\b(?!,?\s+(?:{_MONTH}|\d))|"
@@ -312,9 +325,9 @@ _MONTH_NAMES = _MONTH.split("|")
 _FUTURE = re.compile(r"\b(will|shall|(is|are) (due|set|scheduled|expected|going|planned|to)|plans? to)\b", re.I)
 
 
-def _day(phrase: str, sentence: str, dated: dt.date) -> dt.date | None:
+def _day(phrase: str, future: bool, dated: dt.date) -> dt.date | None:
     """The day "Tuesday", "last Friday", "yesterday" stands for in a text dated ``dated``: a weekday is the
-    latest one on or before that date, the next one after it for "next ..." or a sentence about the future."""
+    latest one on or before that date, the next one after it for "next ..." or in a sentence about the ``future``."""
     p = phrase.lower()
     shift = {"yesterday": -1, "today": 0, "tomorrow": 1}.get(p)
     if shift is not None:
@@ -323,7 +336,7 @@ def _day(phrase: str, sentence: str, dated: dt.date) -> dt.date | None:
     if weekday is None:
         return None
     back = (dated.weekday() - weekday) % 7
-    if p.startswith(("next", "coming", "this coming")) or (not p.startswith("last") and _FUTURE.search(sentence)):
+    if p.startswith(("next", "coming", "this coming")) or (future and not p.startswith("last")):
         return dated + dt.timedelta(days=(weekday - dated.weekday()) % 7 or 7)
     return dated - dt.timedelta(days=back or (7 if p.startswith("last") else 0))
 
@@ -342,7 +355,7 @@ def resolve(phrase: str, sentence: str, date: str | None) -> str:
         return phrase
     p = phrase.lower()
     if _DAY.fullmatch(p):
-        found = _day(p, sentence, day) if day is not None else None
+        found = _day(p, bool(_FUTURE.search(sentence)), day) if day is not None else None
         return _long(found) if found is not None else phrase
     if re.fullmatch(rf"(?:(?:{_WEEKDAY}),?\s+)?(?:{_MONTH})\s+\d{{1,2}}", p):
         return f"{phrase}, {base}"
