@@ -40,6 +40,27 @@ def bot(seed_dirs: tuple[Path, Path]):
     return b
 
 
+#: Field cases of what a sentence states, each a folder under ``tests/documents/``: look-alike codes and a phone
+#: number, counts and sizes in words, and a dated article that says "on Tuesday" and "last year".
+FACT_CASES = ("exact-codes", "number-words", "relative-dates")
+
+
+@pytest.fixture(scope="session")
+def facts_bot(tmp_path_factory: pytest.TempPathFactory):
+    """A ZoneBot over the seed corpus plus the ``FACT_CASES`` documents: one index, ingested once per session."""
+    from zonebot import ZoneBot
+
+    base = tmp_path_factory.mktemp("facts")
+    corpus = base / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    for case in FACT_CASES:
+        for f in (ROOT / "tests" / "documents" / case).iterdir():
+            shutil.copy(f, corpus / f.name)
+    b = ZoneBot(corpus_dir=corpus, index_dir=base / "index")
+    b.ingest()
+    return b
+
+
 @pytest.fixture
 def make_bot(tmp_path: Path):
     """Factory for a ZoneBot over a fresh, writable copy of the seed corpus (or an empty one)."""

@@ -22,7 +22,8 @@ questions (``decision.py``) turns them into the probability that it answers:
 Three checks are logic, not weights, and keep answers honest:
 
 * **Named subject**: the names the ask is about must be spoken of by the sentence's passage or
-  document; a figure stated for one zone is never given for another.
+  document; a figure stated for one zone is never given for another. A code it asks about (a plot,
+  part, model or phone number) must be stated exactly by the sentence itself.
 * **Time**: an ask about a year (or "last year", resolved against each document's date) needs
   a sentence about that year; a figure is never given for another year.
 * **Kind**: "how many", "how large", "when", "how much", "what share" need a sentence that
@@ -265,7 +266,9 @@ class Scorer:
         feats["history"] = sum(stem(w) in ask.history for w in sentence_words) / max(1, len(sentence_words))
         # "Who is the deputy director of ...": the sentence must name that role (its words, or their roots).
         feats["role"] = float(all(r in stems or _same_root(r, sentence_words) for r in part.role))
-        missing = self._missing_names(part, s, sentences)
+        # A code asked ("plot RS-0417") is a name the sentence itself must state exactly: RS-0471 is another plot.
+        coded = text if lead is None else f"{lead.text} {text}"
+        missing = self._missing_names(part, s, sentences) + facts.unstated(part.codes, coded)
         return Scored(s, self.prefilter.probability(feats), feats, names_ok=not missing,
                       time_ok=_time_ok(part, s), typed=self.prefilter.typed(part.polar, feats), missing=missing)  # fmt: skip
 

@@ -19,8 +19,16 @@ from .tokens import STOPWORDS, tokenize
 
 Message = dict[str, Any]
 
+# Words before "number" that make it a quantity ("the total number of"), not an identifier ("the plot number").
+_QUANTITY_WORDS = """total overall average combined whole same exact actual estimated approximate rough large larger
+    largest small smaller smallest great greater greatest high higher highest low lower lowest growing rising increasing
+    record maximum minimum net annual current big huge certain good limited"""
+_QUANTITY = "|".join(sorted(STOPWORDS) + _QUANTITY_WORDS.split())
 # (kind, question pattern), first match wins.
 _KINDS: list[tuple[str, re.Pattern[str]]] = [
+    # "What is the hotline number of ...", "the plot number", "what is its phone": an identifier, not a count.
+    ("code", re.compile(rf"^(?!.*\bhow many\b).*(?:\b(?!(?:{_QUANTITY})\b)[a-z]+[ -](?:number|no\.)(?!s? of \w+s\b)|"
+                        r"\b(?:hotline|phone|telephone|fax|postcode|zip code)(?=\s*(?:[?.]|$|(?:of|for|at)\b)))", re.I)),
     ("percent", re.compile(r"\b(what|which|how (big|large|much)( of)?) (a )?(share|percentage|proportion|fraction|part|portion|piece|slice)\b|"
                            r"\bhow much of\b|\bper ?cent|\bwhat share\b", re.I)),
     ("year", re.compile(r"\b(what|which|in what) year\b|\bsince when\b|\bwhat year\b", re.I)),
@@ -92,6 +100,7 @@ class Part:
     relative: tuple[int, ...] = ()  #: years asked about relative to the document's date ("last year": -1)
     focus: tuple[str, ...] = ()  #: what a count or share counts ("high-tech companies")
     role: tuple[str, ...] = ()  #: the role a "who is the ..." question asks the holder of ("deputy director")
+    codes: tuple[str, ...] = ()  #: identifiers asked about ("RS-0417", "0571-8800-4417"): matched exactly
     polar: bool = False  #: a yes/no question
     wants_list: bool = False
 
@@ -143,6 +152,7 @@ def plan(question: str, history: list[Message], lexicon: Lexicon) -> QuestionPla
     for i in range(1, len(parts)):
         if not parts[i].names and not result.comparison:
             parts[i] = replace(parts[i], names=parts[i - 1].names, subject=parts[i - 1].subject,
+                               codes=parts[i].codes or parts[i - 1].codes,
                                text=f"{parts[i].text} ({parts[i - 1].subject or parts[i - 1].text})")  # fmt: skip
     result.parts = parts
     return result
@@ -284,14 +294,14 @@ def _part(text: str, names: list[str], subject: str) -> Part:
     focus: list[str] = []
     role_match = _ROLE.search(text)
     m = _FOCUS.search(text) or role_match or _ATTRIBUTE.search(text)
-    if m:
+    if m and kind != "code":  # "the hotline number of X" counts nothing
         name_tokens = {t for n in names for t in tokenize(n)}
         head = " ".join(m.group(m.lastindex or 1).split()[:2])  # the noun phrase's head, not what follows
         focus = [t for t in tokenize(head) if t not in name_tokens and t not in _KIND_NOUNS]
     return Part(
         text=text, kind=kind, also=() if _NAMES_AREA.search(text) else _ALSO.get(kind or "", ()), names=tuple(dict.fromkeys(names)), subject=subject,
         years=tuple(sorted(facts.years_in(text))), relative=tuple(facts.relative_years(text)),
-        focus=tuple(focus), polar=bool(_POLAR.match(text)) and not _ALTERNATIVES.search(text),
+        focus=tuple(focus), codes=tuple(facts.codes(text)), polar=bool(_POLAR.match(text)) and not _ALTERNATIVES.search(text),
         role=tuple(focus) if role_match is not None and m is role_match else (),
         wants_list=bool(_LIST.search(text)),
     )  # fmt: skip

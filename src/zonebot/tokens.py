@@ -1,10 +1,13 @@
 """Words as the search and the evidence scorer count them: English lower-cased, stop words dropped
-and lightly stemmed; CJK text, which has no spaces, as overlapping character bigrams."""
+and lightly stemmed; CJK text, which has no spaces, as overlapping character bigrams; codes and phone
+numbers also whole."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from .facts import canonical, codes
 
 STOPWORDS = frozenset(
     """a an the and or but if of at by for with about against between into through during before after
@@ -57,7 +60,9 @@ def _strip_suffix(word: str) -> str:
 
 
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
-    tokens: list[str] = []
+    """``text``'s words as search counts them; a code or phone number ("RS-0417") is also one whole token
+    ("rs0417"), so that it is found exactly, not by its pieces."""
+    tokens = [canonical(code) for code in codes(text)]
     for m in _TOKEN.finditer(text.lower().replace("’", "'")):
         tok = m.group(0)
         if _CJK.match(tok):

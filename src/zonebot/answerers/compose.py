@@ -19,10 +19,14 @@ from ..question import Part
 from ..tokens import STOPWORDS
 from .base import AnswerRequest
 
-_OVER = re.compile(r"\b(more than|over|exceed\w*|above|at least|greater than|higher than|larger than|bigger than|"
-                   r"longer than)\s+(?:US\$|\$)?(\d[\d,.]*)", re.I)
-_UNDER = re.compile(r"\b(less than|under|below|fewer than|lower than|at most|smaller than|shorter than)\s+"
-                    r"(?:US\$|\$)?(\d[\d,.]*)", re.I)
+_OVER = re.compile(
+    r"\b(more than|over|exceed\w*|above|at least|greater than|higher than|larger than|bigger than|longer than)\s+"
+    rf"(?:US\$|\$)?({facts.NUMBER})", re.I
+)
+_UNDER = re.compile(
+    rf"\b(less than|under|below|fewer than|lower than|at most|smaller than|shorter than)\s+(?:US\$|\$)?({facts.NUMBER})",
+    re.I,
+)
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "mln": 1e6, "bn": 1e9}
 _SMALLER_WINS = re.compile(r"\b(older|oldest|earlier|earliest|first|smaller|smallest|fewer|fewest|less|least|lower|lowest)\b", re.I)
 
@@ -47,7 +51,7 @@ def abstention(req: AnswerRequest) -> Answer:
     near = [s for ev in req.evidence for s in ev.ranked[:3]]
     wrong = [s for s in near if s.missing and s.probability >= req.scorer.decision.threshold]
     if wrong and not any(s.names_ok for s in near):
-        names = ", ".join(dict.fromkeys(n.title() for s in wrong for n in s.missing))
+        names = ", ".join(dict.fromkeys(n.title() if n.islower() else n for s in wrong for n in s.missing))
         text = f"The sources don't say this about {names}; the closest statements they hold are about something else."
     else:
         text = "The sources don't cover this question."
@@ -140,6 +144,8 @@ def direct(part: Part, best: Scored) -> str | None:
     near = [str(y) for y in years] or [w for w in re.findall(r"[a-z]+", part.text.lower()) if w not in STOPWORDS]
     for kind in (part.kind, *part.also):
         found = facts.span(kind, best.text, near)
+        if found and kind in ("time", "year"):  # "on Tuesday" in a dated article: the day it was
+            return facts.resolve(found, best.text, best.sentence.passage.date)
         if found:
             return found
     return None
@@ -173,19 +179,19 @@ def verdict(part: Part, best: Scored, decision: Decision) -> str | None:
 
 
 def _value(number: str, after: str) -> float | None:
-    try:
-        value = float(number.replace(",", "").rstrip("."))
-    except ValueError:
+    value = facts.value(number)
+    if value is None:
         return None
     word = re.match(r"\s*(\w+)", after)
     return value * _SCALES.get(word.group(1).lower(), 1.0) if word else value
 
 
 def _values(text: str) -> list[float]:
+    """The figures ``text`` states (in words too), with their scale ("8 billion"); no years, no codes."""
     out = []
-    for m in re.finditer(r"(\d[\d,]*(?:\.\d+)?)", text):
-        if not re.fullmatch(facts.YEAR, m.group(1)):
-            v = _value(m.group(1), text[m.end() : m.end() + 12])
+    for a, b, _ in facts.figures(text):
+        if not re.fullmatch(facts.YEAR, text[a:b]):
+            v = _value(text[a:b], text[b : b + 12])
             if v is not None:
                 out.append(v)
     return out
