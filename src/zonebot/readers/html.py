@@ -6,6 +6,7 @@ every block element of the page is read instead.
 
 from __future__ import annotations
 
+from .. import nesting
 from ..errors import LoadError
 from . import Block, Extracted
 from .encoding import decode_bytes
@@ -193,14 +194,22 @@ def _xml_blocks(xml: str) -> list[Block]:
     return [b for b in blocks if b.text or b.cells]
 
 
+def _flat_blocks(html: str) -> list[Block]:
+    """Markup nested past lxml's depth limit, read flat (one prose block per block element)."""
+    return [Block("prose", line) for line in nesting.flat_html_text(html).splitlines()]
+
+
 def fragment_blocks(html: str) -> list[Block]:
-    """Every block element of an HTML document or fragment, in order (no boilerplate removal)."""
+    """Every block element of an HTML document or fragment, in order (no boilerplate removal); markup
+    nested past lxml's depth limit is read flat, keeping its prose."""
     import lxml.html
 
     try:
         root = lxml.html.fromstring(html)
     except Exception as exc:  # lxml raises several types on hopeless markup
         raise LoadError(f"HTML has no readable text ({exc})") from exc
+    if nesting.tree_depth(root) >= nesting.LXML_DEPTH:
+        return _flat_blocks(html)
     blocks: list[Block] = []
     skip: set = set()
     for el in root.iter(*_BLOCKS):
@@ -253,6 +262,8 @@ def read_html(data: bytes) -> Extracted:
     import trafilatura
 
     html = decode_bytes(data)
+    if nesting.html_too_deep(html):  # lxml (and so trafilatura) would drop what lies below its depth limit
+        return Extracted(meta=_metadata(html), blocks=_flat_blocks(html))
     xml = trafilatura.extract(
         _prepared(html), output_format="xml", include_comments=False, include_tables=True, favor_precision=True
     )

@@ -1,13 +1,15 @@
 """Markdown (.md): markdown-it-py's token stream (CommonMark with GFM pipe tables) as blocks.
 
 Front matter (``title:``, ``publisher:``, ``date:``) is metadata; the first ``#`` heading is the
-title when the front matter gives none. The token stream is flat, so deep nesting costs nothing.
+title when the front matter gives none. Containers nested past markdown-it's nesting limit would be
+dropped, so such a body is read with its block-quote and list markers taken off (see ``nesting``).
 """
 
 from __future__ import annotations
 
 import re
 
+from .. import nesting
 from . import Block, Extracted
 from .encoding import decode_bytes
 from .tables import table_blocks
@@ -44,7 +46,10 @@ def _inline_text(token) -> str:  # type: ignore[no-untyped-def]
 def markdown_blocks(body: str) -> list[Block]:
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    md = MarkdownIt("commonmark", {"maxNesting": nesting.MARKDOWN_NESTING}).enable("table")
+    tokens = md.parse(body)
+    if nesting.markdown_too_deep(tokens, nesting.MARKDOWN_NESTING):
+        tokens = md.parse(nesting.flatten_markdown(body))
     blocks: list[Block] = []
     grid: list[list[str]] | None = None
     head_rows = 0
