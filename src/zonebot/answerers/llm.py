@@ -178,11 +178,11 @@ class LLMAnswerer:
         absent: list[str] = []
         corrected = 0
         for sentence, found in zip(sentences, supports, strict=True):
+            if _ABSENT.search(sentence.text):
+                absent.append(sentence.text)  # a statement about the sources, not a fact to check or cite
+                continue
             if not found:
-                if _ABSENT.search(sentence.text):
-                    absent.append(sentence.text)  # a statement about the sources, not a fact to check
-                else:
-                    unsupported.append(sentence.text)
+                unsupported.append(sentence.text)
                 continue
             kept = [i for i in sentence.cited if i in found]
             if len(kept) != len(sentence.cited) or not kept:
