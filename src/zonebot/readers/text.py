@@ -21,6 +21,7 @@ def text_blocks(text: str) -> list[Block]:
     """Blocks of plain text: each line is prose unless it is part of an aligned-column table or a
     continuation of a hard-wrapped paragraph. Linear in the text's length."""
     blocks: list[Block] = []
+    wrapped: dict[int, list[str]] = {}  # a prose block's continuation lines, joined once at the end (linear)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     i = 0
     while i < len(lines):
@@ -38,10 +39,12 @@ def text_blocks(text: str) -> list[Block]:
                 i = j
                 continue
         if blocks and blocks[-1].kind == "prose" and i and lines[i - 1].strip() and _continues(lines[i - 1], line):
-            blocks[-1].text += "\n" + line.strip()
+            wrapped.setdefault(len(blocks) - 1, []).append(line.strip())
         else:
             blocks.append(Block("prose", line))
         i += 1
+    for n, more in wrapped.items():
+        blocks[n].text = "\n".join([blocks[n].text, *more])
     return blocks
 
 
