@@ -17,6 +17,10 @@ class InvalidQuestionError(ZoneBotError, ValueError):
     """The question is empty or too long."""
 
 
+class SourcesError(ZoneBotError, ValueError):
+    """The documents a question should be kept to are not given as names of indexed documents."""
+
+
 class LoadError(ZoneBotError):
     """A corpus file could not be read; the message gives the reason."""
 

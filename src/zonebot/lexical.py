@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .tokens import STOPWORDS, stem, tokenize
 
 __all__ = ["STOPWORDS", "LexicalIndex", "stem", "tokenize"]
@@ -45,13 +47,14 @@ class LexicalIndex:
             return cls(None)
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """``(row, score)`` pairs, best first; rows index the texts given to ``build``."""
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """``(row, score)`` pairs, best first; rows index the texts given to ``build``. ``mask`` (one weight per
+        row, 0 or 1) leaves out the rows weighted 0."""
         if self._bm25 is None:
             return []
         tokens = [t for t in tokenize(query) if t in self._vocab]
         if not tokens:
             return []
         n = int(self._bm25.scores["num_docs"])
-        docs, scores = self._bm25.retrieve([tokens], k=min(k, n), show_progress=False, n_threads=1)
+        docs, scores = self._bm25.retrieve([tokens], k=min(k, n), show_progress=False, n_threads=1, weight_mask=mask)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
