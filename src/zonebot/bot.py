@@ -117,6 +117,13 @@ class ZoneBot:
         """Indexed documents: source, title, publisher, date, url, passages, chars."""
         return [dict(info) for info in self.snapshot.docs.values()]
 
+    def not_indexed(self) -> list[dict[str, Any]]:
+        """Corpus files the index leaves out, by name: ``source``, ``reason`` and, for a file with the same text
+        as an indexed document, ``duplicate_of`` (that document's source; else None)."""
+        skipped = self.snapshot.manifest.get("skipped", {})
+        return [{"source": s, "reason": v["reason"], "duplicate_of": v.get("duplicate_of")}
+                for s, v in sorted(skipped.items())]  # fmt: skip
+
     def document_text(self, source: str) -> str | None:
         """The cleaned text of an indexed document."""
         return self.snapshot.document_text(source)
@@ -232,14 +239,16 @@ class ZoneBot:
         return ZoneBotRetriever(k=k, bot=self, **kwargs)
 
     # -- corpus files -------------------------------------------------------------------
-    def add_document(self, name: str, data: bytes) -> str:
-        """Store a new file in the corpus folder (name sanitised, type and size checked); returns its source.
+    def add_document(self, name: str, data: bytes, *, if_exists: str = "error") -> str:
+        """Store a file in the corpus folder (type and size checked; the name kept, made safe); returns its source.
 
-        Call ``ingest()`` afterwards to index it.
+        When a file of that name is there already, ``if_exists`` says what to do: ``"error"`` (``CorpusError``),
+        ``"replace"`` (a new version of the document) or ``"rename"`` (keep both: ``name (2).md``). Call
+        ``ingest()`` afterwards to index it (a replaced file is re-indexed alone).
         """
         from .corpus import add_document
 
-        return add_document(self.settings.corpus_dir, name, data)
+        return add_document(self.settings.corpus_dir, name, data, if_exists=if_exists)
 
     def remove_document(self, source: str) -> None:
         """Delete a file (and its sidecar) from the corpus folder; call ``ingest()`` afterwards."""
