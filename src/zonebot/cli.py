@@ -30,6 +30,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .citations import quoted
+
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
     history = _read_history(args.history) if args.history else None
@@ -39,7 +41,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.text)
     for c in answer.citations:
-        print(f'\n[{c.n}] {c.title} ({c.source})\n    "{c.quote}"')
+        print(f"\n[{c.n}] {c.title} ({c.source})\n    {quoted(c.quote)}")
     for note in answer.notes:
         print(f"\nnote: {note}", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ on Chinese. The index is built once per ingest and saved beside the vectors.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,15 @@ import numpy as np
 from .tokens import STOPWORDS, stem, tokenize
 
 __all__ = ["STOPWORDS", "LexicalIndex", "stem", "tokenize"]
+
+
+def _bm25s():  # type: ignore[no-untyped-def]
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import: under any logging set up for DEBUG (or by a library that
+    # calls basicConfig) every index build printed "DEBUG:bm25s:Building index from tokens".
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 class LexicalIndex:
@@ -26,8 +36,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
         """From texts already passed through ``tokenize`` (row i = text i)."""
-        import bm25s
-
+        bm25s = _bm25s()
         if not token_lists:
             return cls(None)
         corpus = [tokens or ["\u2205"] for tokens in token_lists]
@@ -41,8 +50,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
-
+        bm25s = _bm25s()
         if not (folder / "params.index.json").exists():
             return cls(None)
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))

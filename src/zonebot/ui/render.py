@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..citations import quoted
 from ..models import Answer, Citation, Passage
 
 Message = dict[str, Any]
@@ -174,15 +175,18 @@ def _passage_card(p: Passage, total: dict[str, int]) -> str:
     )
 
 
+SOURCES_HEADING = "Sources:"
+
+
 def copy_text(answer: Answer) -> str:
-    """The answer as plain text with its numbered references, for the clipboard."""
+    """The answer as plain text with its numbered references, for the clipboard (and chat API replies)."""
     lines = [answer.text]
     if answer.citations:
         lines.append("")
-        lines.append("Sources:")
+        lines.append(SOURCES_HEADING)
         for c in answer.citations:
             meta = ", ".join(x for x in (c.publisher, c.date) if x)
-            lines.append(f'[{c.n}] {c.title}{f" ({meta})" if meta else ""}, {c.source}: "{c.quote}"')
+            lines.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}, {c.source}: {quoted(c.quote)}")
     return "\n".join(lines)
 
 
@@ -278,7 +282,7 @@ def _source_line(c: dict[str, Any]) -> str:
     line = f"{c['n']}. {c['title']}{f' ({meta})' if meta else ''}, `{c['source']}`"
     if c.get("url"):
         line += f", <{c['url']}>"
-    return f'{line}\n   > "{c["quote"]}"'
+    return f"{line}\n   > {quoted(c['quote'])}"
 
 
 def conversation_markdown(turns: list[Turn], now: datetime | None = None) -> str:
