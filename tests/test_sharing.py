@@ -97,32 +97,53 @@ def test_a_question_out_of_time_is_answered_with_the_asks_done(seed_dirs) -> Non
 
 
 # -- the fair share -----------------------------------------------------------------------------
-def _run(share: FairShare, name: str, steps: int, seconds: float, done: list[str], start: threading.Event) -> None:
-    ticket = share.ticket()
-    start.wait()
-    for _ in range(steps):
-        with share.turn(ticket):
-            time.sleep(seconds)
-    done.append(name)
-
-
 def test_a_short_question_goes_before_long_ones_that_came_first() -> None:
-    share, done, start = FairShare(workers=1), [], threading.Event()
-    longs = [threading.Thread(target=_run, args=(share, f"long{i}", 8, 0.03, done, start)) for i in range(6)]
+    share, events, lock, stop = FairShare(workers=1), [], threading.Lock(), threading.Event()
+
+    def question(name: str, steps: int) -> None:
+        ticket = share.ticket(steps=steps)
+        for _ in range(steps):
+            if stop.is_set():
+                return
+            with lock:
+                events.append(f"{name} waits")
+            with share.turn(ticket):
+                with lock:
+                    events.append(f"{name} runs")
+                time.sleep(0.01)
+
+    longs = [threading.Thread(target=question, args=(f"long{i}", 40)) for i in range(6)]
     for t in longs:
         t.start()
-    start.set()
-    time.sleep(0.3)  # each long one has had a step or more
-    began = time.perf_counter()
-    ready = threading.Event()
-    ready.set()
-    _run(share, "short", 1, 0.03, done, ready)
-    waited = time.perf_counter() - began
+    while sum(e.endswith("runs") for e in events) < 12:  # each long one has had a step or more
+        time.sleep(0.01)
+    question("short", 1)
+    stop.set()
     for t in longs:
         t.join()
-    assert done[0] == "short", done
-    # First come, first served would make it wait for a step of each of the six (0.18 s); it waits for one.
-    assert waited < 0.1, f"the short question waited {waited:.2f} s behind six long ones"
+    between = events[events.index("short waits") + 1 : events.index("short runs")]
+    # First come, first served would run a step of each of the five other long ones first.
+    assert sum(e.endswith("runs") for e in between) <= 1, between
+
+
+def test_of_questions_not_yet_started_the_shortest_goes_first() -> None:
+    share, order = FairShare(workers=1), []
+    holder = share.ticket()
+
+    def question(name: str, steps: int) -> None:
+        with share.turn(share.ticket(steps=steps)):
+            order.append(name)
+
+    with share.turn(holder):  # the one slot is busy while they line up
+        waiting = [threading.Thread(target=question, args=(f"long{i}", 8)) for i in range(3)]
+        waiting.append(threading.Thread(target=question, args=("short", 1)))
+        for t in waiting:
+            t.start()
+            time.sleep(0.02)  # in this order: the short one last
+        assert share.waiting == 4
+    for t in waiting:
+        t.join()
+    assert order == ["short", "long0", "long1", "long2"]
 
 
 def test_no_more_steps_run_at_once_than_workers() -> None:

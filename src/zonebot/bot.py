@@ -19,7 +19,7 @@ from .index import Progress, Snapshot, current_generation, ingest, is_stale, ope
 from .models import Answer, IngestReport, Passage
 from .question import Part, QuestionPlan, plan
 from .retrieval import about, lexicon, search, sentences
-from .sharing import FairShare, Ticket
+from .sharing import FairShare
 from .validation import clean_history, clean_question
 
 Message = dict[str, Any]
@@ -159,21 +159,19 @@ class ZoneBot:
                  sources: list[str] | None = None) -> AnswerRequest:  # fmt: skip
         """question -> plan -> retrieval for each part -> evidence: everything an answerer needs.
 
-        Each step takes its turn in the bot's ``FairShare``; the parts answered are bounded (repeats once,
-        at most ``max_parts``, no new part once ``question_seconds`` have passed), with a note saying so.
+        Each part's retrieval and scoring takes its turn in the bot's ``FairShare``; the parts answered are bounded
+        (repeats once, at most ``max_parts``, no new part once ``question_seconds`` have passed), with a note.
         """
         question = self._check(question)
         history = clean_history(history)
         snapshot, scorer = self._refresh()
         chosen = self._sources(snapshot, sources)
-        ticket = self._share.ticket(self.settings.question_seconds)
-        with self._share.turn(ticket):
-            read = plan(question, history, scorer.lexicon)
+        read = plan(question, history, scorer.lexicon)  # milliseconds, even for a long paste: no turn needed
         condense = getattr(self._answerer, "condense", None)
         if history and condense is not None and len(read.parts) == 1:
             # An LLM answerer may rewrite a follow-up into a standalone question for retrieval.
             read.parts = [replace(read.parts[0], text=condense(question, history) or read.parts[0].text)]
-        evidence, notes = self._bounded_evidence(snapshot, scorer, read, ticket, mode, chosen)
+        evidence, notes = self._bounded_evidence(snapshot, scorer, read, mode, chosen)
         passages: dict[str, Passage] = {}
         for ev in evidence:
             for p in ev.passages:
@@ -181,8 +179,8 @@ class ZoneBot:
         return AnswerRequest(question=question, history=history, plan=read, evidence=evidence,
                              passages=list(passages.values()), scorer=scorer, notes=notes)  # fmt: skip
 
-    def _bounded_evidence(self, snapshot: Snapshot, scorer: Scorer, read: QuestionPlan, ticket: Ticket,
-                          mode: str | None, sources: frozenset[str] | None) -> tuple[list[PartEvidence], list[str]]:  # fmt: skip
+    def _bounded_evidence(self, snapshot: Snapshot, scorer: Scorer, read: QuestionPlan, mode: str | None,
+                          sources: frozenset[str] | None) -> tuple[list[PartEvidence], list[str]]:  # fmt: skip
         """Evidence for each distinct part, up to ``max_parts`` and while the ticket's time lasts (the first part
         always); ``read.parts`` is cut to the parts answered. Returns the evidence and notes for the reader."""
         asked = list(dict.fromkeys(read.parts))  # an ask repeated in a long paste is answered once
@@ -190,6 +188,7 @@ class ZoneBot:
         if len(asked) > len(parts):
             notes.append(f"This question asks {len(asked)} different things; the first {len(parts)} are answered "
                          "here. Ask the others separately.")  # fmt: skip
+        ticket = self._share.ticket(self.settings.question_seconds, steps=len(parts))
         evidence: list[PartEvidence] = []
         for part in parts:
             if evidence and ticket.expired:

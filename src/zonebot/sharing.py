@@ -3,8 +3,9 @@
 Answering is CPU-bound (embedding, scoring, the verifier), and a question is answered in steps (its
 plan, then one step per part). ``FairShare`` lets at most ``workers`` steps run at once, and when a
 slot frees it goes to the waiting question that has had the least CPU time so far (least attained
-service first). A short question arriving behind four long ones therefore waits for at most one
-step of theirs, not for all of them; long questions share what is left evenly.
+service first; of questions that have had none, the one with the fewest steps). A short question
+arriving behind four long ones therefore waits for at most one step of theirs, not for all of them;
+long questions share what is left evenly.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class Ticket:
     deadline: float  #: ``time.monotonic()`` value; ``inf`` for no limit
     used: float = 0.0  #: seconds its steps have run
     steps: int = 0
+    remaining: int = 1  #: steps still to come (the caller keeps it up to date); breaks ties in ``used``
+
+    @property
+    def key(self) -> tuple[float, int, int]:
+        """Its place in line: least time used first; of equals (none yet), the one with the fewest steps to go."""
+        return (self.used, self.remaining, self.seq)
 
     @property
     def expired(self) -> bool:
@@ -55,19 +62,19 @@ class FairShare:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, not {self.workers}")
         self._running = 0
-        self._waiting: list[tuple[float, int]] = []  # (used, seq) of each waiting step: a heap
+        self._waiting: list[tuple[float, int, int]] = []  # the key of each waiting step: a heap
         self._cond = threading.Condition()
         self._seq = itertools.count()
 
-    def ticket(self, seconds: float | None = None) -> Ticket:
-        """A new question's ticket; its time runs out ``seconds`` from now (``None``: never)."""
+    def ticket(self, seconds: float | None = None, steps: int = 1) -> Ticket:
+        """A new question's ticket for ``steps`` steps; its time runs out ``seconds`` from now (``None``: never)."""
         deadline = time.monotonic() + seconds if seconds else float("inf")
-        return Ticket(seq=next(self._seq), deadline=deadline)
+        return Ticket(seq=next(self._seq), deadline=deadline, remaining=steps)
 
     @contextmanager
     def turn(self, ticket: Ticket) -> Iterator[None]:
         """Wait for a slot (least-served question first), hold it for the ``with`` body, count the time."""
-        key = (ticket.used, ticket.seq)
+        key = ticket.key
         with self._cond:
             heapq.heappush(self._waiting, key)
             while self._running >= self.workers or self._waiting[0] != key:
@@ -82,6 +89,7 @@ class FairShare:
         finally:
             ticket.used += time.perf_counter() - started
             ticket.steps += 1
+            ticket.remaining = max(0, ticket.remaining - 1)
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
