@@ -26,8 +26,8 @@ def build_app(bot: ZoneBot, *, allow_corpus_changes: bool = True) -> gr.Blocks:
             )
             index_info = gr.HTML(elem_id="zb-index", padding=False)
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                build_chat_tab(bot)
+            with gr.Tab("Chat", id="chat") as chat_tab:
+                build_chat_tab(bot, demo, chat_tab)
             with gr.Tab("Documents", id="documents"):
                 build_documents_tab(bot, index_info, demo, allow_corpus_changes)
         add_api(bot)
