@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -59,6 +60,16 @@ def test_a_source_that_is_not_indexed_is_refused_by_name(bot: ZoneBot, sources, 
         bot.ask("How large is the Jinqiao zone?", sources=sources)
     if "missing" in said:
         assert JINQIAO in str(err.value)  # the message lists what can be chosen
+
+
+def test_the_cli_keeps_to_the_sources_given(seed_dirs, capsys) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.cli import main
+
+    where = ["--corpus", str(seed_dirs[0]), "--index", str(seed_dirs[1])]
+    assert main(["ask", "How large is the Jinqiao zone?", "--source", JINQIAO, "--json", *where]) == 0
+    assert {c["source"] for c in json.loads(capsys.readouterr().out)["citations"]} == {JINQIAO}
+    assert main(["ask", "How large is the Jinqiao zone?", "--source", "gone.txt", *where]) == 2
+    assert "not an indexed document: gone.txt" in capsys.readouterr().err
 
 
 # -- bounded work per question ------------------------------------------------------------------

@@ -35,7 +35,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
     history = _read_history(args.history) if args.history else None
-    answer = bot.ask(args.question, history=history)
+    answer = bot.ask(args.question, history=history, sources=args.source)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Answer a question from the corpus; builds the index first if needed.")  # fmt: skip
     p.add_argument("question", help="the question, in quotes")
     p.add_argument("--history", help="JSON file with earlier messages [{role, content}, ...] for a follow-up")
+    p.add_argument("--source", action="append", metavar="FILE",
+                   help="answer from this document only (a file name as in the corpus folder); repeat for several")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the whole answer (citations, passages) as JSON")
     p.set_defaults(func=cmd_ask)
 
