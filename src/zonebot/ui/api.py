@@ -39,12 +39,6 @@ def answer_result(answer: Answer) -> dict[str, Any]:
     )
 
 
-def _text(value: Any) -> Any:
-    """Text blocks (``[{"type": "text", "text": ...}]``) as their text; anything else as sent, for the bot to
-    accept or refuse with the reason ("the question must be text, not int")."""
-    return content_text(value) if isinstance(value, list | dict) else value
-
-
 def _refused(exc: ZoneBotError) -> gr.Error:
     return gr.Error(str(exc), print_exception=False)
 
@@ -66,7 +60,7 @@ def make_ask(bot: ZoneBot):  # type: ignore[no-untyped-def]
             {"text": answer with [n] markers, "abstained": bool, "citations": [{"n", "source", "title", "quote", "publisher", "date", "url"}], "closest": passages when abstained}
         """
         try:
-            answer = bot.ask(_text(question), plain_history(clean_history(history)), sources=sources or None)
+            answer = bot.ask(content_text(question), plain_history(clean_history(history)), sources=sources or None)
         except ZoneBotError as exc:
             raise _refused(exc) from None
         return for_caller(answer_result(answer), request)
@@ -90,7 +84,7 @@ def make_search(bot: ZoneBot):  # type: ignore[no-untyped-def]
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
             raise gr.Error(f"k must be a whole number from 1 to {MAX_K}, not {k!r}", print_exception=False)
         try:
-            passages = bot.retrieve(_text(query), k, sources=sources or None)
+            passages = bot.retrieve(content_text(query), k, sources=sources or None)
         except ZoneBotError as exc:
             raise _refused(exc) from None
         return for_caller({"passages": [passage_dict(p) for p in passages]}, request)
