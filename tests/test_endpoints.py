@@ -189,15 +189,16 @@ def test_a_raw_call_may_leave_out_the_optional_values(server_url: str) -> None:
 
 
 @pytest.mark.parametrize(("body", "said"), [
-    (b"{not json", "not JSON"), (b'{"question": "How large?"}', '"data" list'), (b'{"data": "How large?"}', '"data" list'),
-    (b'{"data": []}', "0 values were sent"), (b'{"data": ["a", [], [], "extra"]}', "4 values were sent"),
+    ({"data": []}, "needs query"), ({"data": ["area", 4, [], "extra"]}, "takes 3 values"),
 ])  # fmt: skip
-def test_a_malformed_raw_call_is_told_what_ask_takes(server_url: str, body: bytes, said: str) -> None:
-    reply = httpx.post(server_url + "gradio_api/call/ask", content=body, headers={"Content-Type": "application/json"},
-                       timeout=10)  # fmt: skip
-    assert reply.status_code == 400
-    message = reply.json()["error"]
-    assert said in message and 'POST {"data": [question, history, sources]} to /ask' in message
+def test_a_malformed_raw_search_is_told_what_search_takes(server_url: str, body: dict, said: str) -> None:
+    reply = httpx.post(server_url + "gradio_api/call/search", json=body, timeout=10)
+    assert reply.status_code == 422 and said in reply.json()["detail"] and "/search(query" in reply.json()["detail"]
+
+
+def test_a_raw_search_may_leave_out_k_and_sources(server_url: str) -> None:
+    reply = httpx.post(server_url + "gradio_api/run/search", json={"data": ["Jinqiao total area"]}, timeout=60)
+    assert len(reply.json()["data"][0]["passages"]) == 4
 
 
 def test_a_question_that_is_not_text_gets_a_reason_not_null(server_url: str) -> None:

@@ -13,7 +13,7 @@ from gradio_client.exceptions import AppError
 from zonebot import Citation, CorpusError
 from zonebot.cli import main as cli_main
 from zonebot.corpus import add_document, remove_document, safe_name
-from zonebot.feedback import draft_qa_items, record_feedback
+from zonebot.feedback import draft_qa_items, read_feedback, record_feedback
 from zonebot.models import Answer
 from zonebot.ui import build_app, message_text, plain_history, server_options
 from zonebot.ui.render import (
@@ -257,6 +257,37 @@ def test_thumbs_down_answers_become_draft_qa_items(tmp_path, capsys: pytest.Capt
     assert drafts[0]["draft"]["note"] == "the figure is missing"
     assert cli_main(["eval", "--from-feedback", str(log)]) == 0
     assert '"question": "How large is Jinqiao?"' in capsys.readouterr().out
+
+
+def test_feedback_refuses_a_long_note_and_trims_a_long_history_oldest_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.errors import FeedbackRefused
+    from zonebot.feedback import FeedbackLimits
+
+    log, limits = tmp_path / "feedback.jsonl", FeedbackLimits(note_chars=50, record_bytes=4096)
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i} " + "x" * 200} for i in range(60)]
+    turn = {"question": "How large is Jinqiao?", "history": history, "answer": "20.48 km² [1]", "citations": []}
+    with pytest.raises(FeedbackRefused, match="the note is 51 characters; notes can be up to 50"):
+        record_feedback(log, turn, "down", "n" * 51, limits)
+    assert not log.exists()
+    entry = record_feedback(log, turn, "down", "too short", limits)
+    line = log.read_bytes()
+    assert len(line) <= 4096 and json.loads(line)["note"] == "too short"
+    assert 0 < len(entry["history"]) < 60 and entry["history"][-1] == history[-1]  # the latest turns are kept
+    assert len(turn["history"]) == 60  # the conversation itself is untouched
+
+
+def test_the_feedback_file_rotates_and_keeps_its_backups(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.feedback import FeedbackLimits
+
+    log, limits = tmp_path / "feedback.jsonl", FeedbackLimits(file_bytes=2048, backups=2)
+    turn = {"question": "How large is Jinqiao?", "answer": "20.48 km² [1]" + " it is" * 40}
+    for i in range(30):
+        record_feedback(log, turn, "up", f"note {i}", limits)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["feedback.jsonl", "feedback.jsonl.1", "feedback.jsonl.2"]
+    assert all(p.stat().st_size <= 2048 for p in tmp_path.iterdir())
+    assert json.loads(log.read_text().splitlines()[-1])["note"] == "note 29"  # the newest stay in feedback.jsonl
+    assert read_feedback(tmp_path / "feedback.jsonl.2")  # rotated files still read as feedback
 
 
 def test_corpus_changes_need_loopback_or_a_login(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -154,3 +154,91 @@ def test_ask_command_reads_a_history_file_with_malformed_turns(bot, tmp_path, ca
             "--index", str(bot.settings.index_dir)]  # fmt: skip
     assert main(args) == 0
     assert "20.48" in capsys.readouterr().out
+
+
+def test_ask_command_with_a_history_nested_a_thousand_deep_exits_2_with_a_message(bot, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from zonebot.cli import main
+
+    history = tmp_path / "deep.json"
+    history.write_text("[" * 1000 + "]" * 1000)
+    args = ["ask", "How big is it?", "--history", str(history), "--corpus", str(bot.settings.corpus_dir),
+            "--index", str(bot.settings.index_dir)]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "Traceback" not in err
+
+
+# -- questions with no words ----------------------------------------------------------------------------
+NO_WORDS = ["?", "42", "🏭", "\u200b\u200b", "2025?!", "¿¡ … —"]
+
+
+@pytest.mark.parametrize("question", NO_WORDS)
+def test_a_question_with_no_words_is_refused_as_empty(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidQuestionError, match="the question is empty"):
+        bot.ask(question)
+
+
+@pytest.mark.parametrize("question", ["园区?", "Größe?"])
+def test_a_one_word_question_in_any_script_is_not_empty(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert bot.ask(question).text
+
+
+@pytest.mark.parametrize("question", NO_WORDS[:3])
+def test_ask_endpoint_refuses_a_question_with_no_words(server_url: str, question: str) -> None:
+    event, data = _call_ask(server_url, [question, []])
+    assert event == "error" and "the question is empty" in json.dumps(data, ensure_ascii=False)
+
+
+# -- malformed HTTP calls: a 4xx and a sentence saying what to send ------------------------------------------
+def _post(server_url: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+    import httpx
+
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = httpx.post(server_url.rstrip("/") + path, content=raw, headers={"Content-Type": "application/json"},
+                          timeout=60)  # fmt: skip
+    return response.status_code, response.json()
+
+
+def test_ask_endpoint_takes_the_question_alone(server_url: str) -> None:
+    event, data = _call_ask(server_url, ["How large is the Jinqiao zone?"])
+    assert event == "complete" and "20.48" in data[0]["text"]
+    status, body = _post(server_url, "/gradio_api/run/ask", {"data": ["How large is the Jinqiao zone?"]})
+    assert status == 200 and "20.48" in body["data"][0]["text"]
+
+
+MALFORMED = [
+    ("/gradio_api/run/ask", {"data": ["How large?", [], [], 3]}, 422, "takes 3 values"),
+    ("/gradio_api/call/ask", {"data": ["How large?", [], [], 3]}, 422, "takes 3 values"),
+    ("/gradio_api/call/ask", {"data": []}, 422, "needs question"),
+    ("/gradio_api/call/v2/ask", {"question": "How large?", "top_k": 3}, 422, "has no argument 'top_k'"),
+    ("/gradio_api/call/v2/ask", {"history": []}, 422, "needs question"),
+    ("/gradio_api/call/answer", {"data": ["How large?"]}, 404, "no API endpoint /answer"),
+    ("/gradio_api/run/answer", {"data": ["How large?"]}, 404, "no API endpoint /answer"),
+    ("/gradio_api/call/v2/answer", {"question": "How large?"}, 404, "no API endpoint /answer"),
+    ("/gradio_api/call/delete_it", {"data": ["jinqiao-development-zone.txt"]}, 404, "no API endpoint /delete_it"),
+    ("/gradio_api/queue/join", {"data": ["How large?"], "fn_index": 999, "session_hash": "s"}, 404, "no event"),
+    ("/gradio_api/call/ask", {"question": "How large?"}, 422, 'Send a JSON object {"data"'),
+    ("/gradio_api/call/ask", b"How large?", 400, "not JSON"),
+    ("/gradio_api/call/ask", b'{"data": ["q", ' + b"[" * 100_000 + b"]" * 100_000 + b"]}", 422, "nested too deeply"),
+    ("/gradio_api/cancel", {}, 422, "is malformed (session_hash: field required"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "says"), MALFORMED, ids=[f"{m[0]} {m[3]}" for m in MALFORMED])
+def test_a_malformed_call_gets_a_4xx_and_a_sentence(server_url: str, path: str, body: Any, status: int,
+                                                    says: str) -> None:  # fmt: skip
+    got, payload = _post(server_url, path, body)
+    assert got == status and says in payload["detail"] and payload["detail"].endswith((".", ")"))
+
+
+def test_add_with_a_file_never_uploaded_gets_a_4xx_and_a_sentence(server_url: str) -> None:
+    import httpx
+
+    config = httpx.get(server_url.rstrip("/") + "/config").json()
+    add = next(d["id"] for d in config["dependencies"] if d["api_name"] == "add_files")
+    body = {"data": [[{"path": "/etc/passwd", "orig_name": "zone.md", "meta": {"_type": "gradio.FileData"}}]],
+            "fn_index": add, "session_hash": "s1", "event_data": None}  # fmt: skip
+    response = httpx.post(server_url.rstrip("/") + "/gradio_api/queue/join", json=body,
+                          headers={"Origin": server_url.rstrip("/")})  # fmt: skip
+    assert response.status_code == 422
+    assert "'passwd' was not uploaded to this server" in response.json()["detail"]

@@ -53,6 +53,9 @@ def _read_history(path: str) -> object:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ZoneBotError(f"--history {path}: cannot read it as JSON ({exc})") from None
+    except RecursionError:  # the JSON decoder recurses once per nesting level
+        raise ZoneBotError(f"--history {path}: cannot read it as JSON (nested too deeply; a history is "
+                           '[{"role": "user", "content": "..."}, ...])') from None  # fmt: skip
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -247,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zonebot: interrupted; the previous index is still in place", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: one line instead of a traceback
+        print(f"zonebot: unexpected error ({type(exc).__name__}: {exc}); please report it with the command "
+              "you ran", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

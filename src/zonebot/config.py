@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import ByteSize, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import SettingsError
@@ -56,6 +56,23 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="chat server address")
     port: int = Field(7860, ge=1, le=65535, description="chat server port")
     auth: str | None = Field(None, repr=False, description="user:password to require a login on the chat server")
+    allowed_hosts: str | None = Field(
+        None,
+        description="more names the chat server answers to, comma-separated (*.example.org for a domain; "
+        "* turns the Host check off); it always answers to the addresses it listens on",
+    )
+    login_failures_per_minute: int = Field(
+        10, ge=1, description="failed logins per client per minute before each further attempt is delayed"
+    )
+    feedback_note_chars: int = Field(2000, ge=1, description="longest feedback note accepted, in characters")
+    feedback_record_bytes: ByteSize = Field(
+        ByteSize(64 * 1024), ge=1024, description="largest feedback record in bytes (64KiB, 1MB; older history turns are dropped to fit)"
+    )
+    feedback_per_minute: int = Field(20, ge=1, description="feedback records accepted per client per minute")
+    feedback_file_bytes: ByteSize = Field(
+        ByteSize(10 * 2**20), ge=1024, description="feedback.jsonl rotates to feedback.jsonl.1 past this size in bytes"
+    )
+    feedback_backups: int = Field(5, ge=0, description="rotated feedback files kept (feedback.jsonl.1 ... .N)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -90,6 +107,11 @@ def settings_help() -> str:
     """Every setting with its environment variable, default and meaning, for ``--help``."""
     lines = []
     for name, field in Settings.model_fields.items():
-        default = "unset" if field.default is None else str(field.default)
-        lines.append(f"  {ENV_PREFIX}{name.upper():<20} {field.description} (default {default})")
+        default = "unset" if field.default is None else _shown(field.default)
+        lines.append(f"  {ENV_PREFIX}{name.upper():<33} {field.description} (default {default})")
     return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    """A default as a person would write it: 64KiB rather than 65536."""
+    return value.human_readable(separator="") if isinstance(value, ByteSize) else str(value)

@@ -40,3 +40,8 @@ class DocumentExistsError(CorpusError):
         super().__init__(f"{source} is already in the corpus: replace it with the new version, or keep both "
                          "(if_exists='replace' or 'rename')")  # fmt: skip
         self.source = source
+
+
+class FeedbackRefused(ZoneBotError):
+    """A feedback record was not written (a note too long, a record too large, too many at once); the
+    message says why."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import nesting
 from .cleaning import clean_text
 from .errors import LoadError
 from .models import Document, SkippedFile
@@ -222,6 +223,9 @@ def _read_sidecar(path: Path, warn: Warn) -> dict[str, str]:
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         warn(f"sidecar {display_name(sidecar.name)} is not valid JSON ({exc}); metadata taken from the file")
         return {}
+    except RecursionError:  # the JSON decoder recurses once per nesting level
+        warn(f"sidecar {display_name(sidecar.name)} is nested too deeply to read; metadata taken from the file")
+        return {}
     if not isinstance(data, dict):
         warn(f"sidecar {display_name(sidecar.name)} holds a JSON {type(data).__name__}, not an object "
              '({"title": ..., "publisher": ..., "date": ..., "url": ...}); ignored')  # fmt: skip
@@ -246,12 +250,10 @@ def _blocks_from_html(html: str) -> str:
     import lxml.html
 
     root = lxml.html.fromstring(html)
-    lines = []
-    for el in root.iter("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td"):
-        text = " ".join(el.text_content().split())
-        if text:
-            lines.append(text)
-    return "\n".join(lines)
+    if nesting.tree_depth(root) >= nesting.LXML_DEPTH:
+        return nesting.flat_html_text(html)
+    tags = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td")
+    return "\n".join(nesting.own_texts(root, tags))
 
 
 def _markdown(text: str) -> tuple[dict[str, str], str]:
@@ -261,7 +263,11 @@ def _markdown(text: str) -> tuple[dict[str, str], str]:
     heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
     if heading and "title" not in meta:
         meta["title"] = heading.group(1).strip()
-    html = MarkdownIt("commonmark").render(body)
+    md = MarkdownIt("commonmark", {"maxNesting": nesting.MARKDOWN_NESTING})
+    tokens = md.parse(body)
+    if nesting.markdown_too_deep(tokens, nesting.MARKDOWN_NESTING):
+        tokens = md.parse(nesting.flatten_markdown(body))
+    html = md.renderer.render(tokens, md.options, {})
     return meta, _blocks_from_html(html) if html.strip() else ""
 
 
@@ -276,9 +282,9 @@ def _html(data: bytes) -> tuple[dict[str, str], str]:
             value = getattr(info, attr, None)
             if value:
                 meta[key] = str(value)
-    body = trafilatura.extract(
+    body = None if nesting.html_too_deep(html) else trafilatura.extract(
         html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True
-    )
+    )  # fmt: skip
     if not body:
         try:
             body = _blocks_from_html(html)

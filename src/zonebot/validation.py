@@ -41,7 +41,16 @@ def clean_question(question: Any, max_chars: int) -> str:
     text = clean_text(question)
     if not text:
         raise InvalidQuestionError("the question is empty: type a question about the corpus")
+    if not has_words(text):
+        raise InvalidQuestionError(
+            "the question is empty: it has no words (only digits, signs or symbols); type a question about the corpus"
+        )
     return text
+
+
+def has_words(text: str) -> bool:
+    """True when ``text`` holds a letter of any script: "?", "42", an emoji or zero-width spaces hold none."""
+    return any(ch.isalpha() for ch in text)
 
 
 def content_text(content: Any, depth: int = 0) -> str:

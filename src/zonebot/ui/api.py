@@ -7,6 +7,7 @@ an MCP tool named after the function, described by its docstring (``Args:`` beco
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import gradio as gr
@@ -17,6 +18,8 @@ from ..models import Answer
 from ..validation import clean_history, content_text
 from .endpoints import MCP_PATH
 from .render import citation_dict, passage_dict, plain_history
+
+log = logging.getLogger(__name__)
 
 #: Passages ``search`` returns at most.
 MAX_K = 20
@@ -43,6 +46,13 @@ def _refused(exc: ZoneBotError) -> gr.Error:
     return gr.Error(str(exc), print_exception=False)
 
 
+def _failed(what: Any) -> gr.Error:
+    """A bug: the log gets the traceback, the caller a sentence."""
+    log.exception("answering %r over the API failed", str(what)[:200])
+    return gr.Error("Something went wrong answering that question; it is logged. Try again, and tell whoever runs "
+                    "zonebot if it keeps happening.", print_exception=False)  # fmt: skip
+
+
 def make_ask(bot: ZoneBot):  # type: ignore[no-untyped-def]
     def ask(question: str, history: list[dict[str, Any]] | None = None, sources: list[str] | None = None,
             request: gr.Request = None) -> dict[str, Any]:  # type: ignore[assignment]  # fmt: skip
@@ -63,6 +73,8 @@ def make_ask(bot: ZoneBot):  # type: ignore[no-untyped-def]
             answer = bot.ask(content_text(question), plain_history(clean_history(history)), sources=sources or None)
         except ZoneBotError as exc:
             raise _refused(exc) from None
+        except Exception:
+            raise _failed(question) from None
         return for_caller(answer_result(answer), request)
 
     return ask
@@ -87,6 +99,8 @@ def make_search(bot: ZoneBot):  # type: ignore[no-untyped-def]
             passages = bot.retrieve(content_text(query), k, sources=sources or None)
         except ZoneBotError as exc:
             raise _refused(exc) from None
+        except Exception:
+            raise _failed(query) from None
         return for_caller({"passages": [passage_dict(p) for p in passages]}, request)
 
     return search

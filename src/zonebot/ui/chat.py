@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 import gradio as gr
 
 from ..bot import ZoneBot
-from ..errors import IndexMissingError, ZoneBotError
-from ..feedback import feedback_path, record_feedback
+from ..errors import FeedbackRefused, IndexMissingError, ZoneBotError
+from ..feedback import FeedbackLimits, feedback_path, record_feedback
 from ..models import Answer
 from . import chats
 from .assets import CHAT_HEIGHT, COPY_JS, EXPORT_JS, TO_CHAT_JS, TO_SOURCES_JS
@@ -31,6 +32,7 @@ from .render import (
     sources_section,
     user_html,
 )  # fmt: skip
+from .throttle import SlidingWindow
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +120,44 @@ def _role(m: Any) -> str | None:
     return m.get("role") if isinstance(m, dict) else getattr(m, "role", None)
 
 
+class FeedbackWriter:
+    """Writes verdicts and notes to feedback.jsonl within the settings' limits, at most
+    ``feedback_per_minute`` records per client; every refusal comes back as a sentence."""
+
+    def __init__(self, bot: ZoneBot) -> None:
+        self.path = feedback_path(bot.settings.index_dir)
+        self.limits = FeedbackLimits.from_settings(bot.settings)
+        self.per_minute = bot.settings.feedback_per_minute
+        self.recent = SlidingWindow(60.0)
+        self._lock = threading.Lock()  # handlers run on several worker threads
+
+    def write(self, turn: Turn, verdict: str, note: str, request: gr.Request | None) -> str | None:
+        """None when the record was written, else why not (in words for the page)."""
+        client = getattr(getattr(request, "client", None), "host", None) or "unknown"
+        with self._lock:
+            if self.recent.count(client) >= self.per_minute:
+                return "That is a lot of feedback in one minute: please wait a moment, then send it again."
+            self.recent.add(client)
+        try:
+            record_feedback(self.path, turn, verdict, note, self.limits)
+        except FeedbackRefused as exc:
+            text = str(exc)
+            return text[:1].upper() + text[1:] + "."
+        except (OSError, ZoneBotError) as exc:
+            log.error("feedback could not be written to %s: %s", self.path, exc)
+            return "Your feedback could not be saved just now (the server could not write it). Please try later."
+        return None
+
+
 def make_feedback(bot: ZoneBot):  # type: ignore[no-untyped-def]
     """Handlers for 👍/👎 on an answer (a line in feedback.jsonl at once) and for an optional note after it."""
-    path = feedback_path(bot.settings.index_dir)
+    writer = FeedbackWriter(bot)
 
-    def on_like(chat: list[Any], turns: list[Turn], evt: gr.LikeData):  # type: ignore[no-untyped-def]
+    def on_like(chat: list[Any], turns: list[Turn], evt: gr.LikeData, request: gr.Request):  # type: ignore[no-untyped-def]
         if evt.liked not in (True, False):  # a thumb clicked off again: the earlier line stands
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        n = sum(1 for m in (chat or [])[: index + 1] if _role(m) == "assistant") - 1
+        n = sum(1 for m in (chat or [])[: index + 1] if _role(m) == "assistant") - 1 if isinstance(index, int) else -1
         turn = turns[n] if 0 <= n < len(turns or []) else None
         if turn is None or turn.get("problem"):
             return (
@@ -136,18 +167,25 @@ def make_feedback(bot: ZoneBot):  # type: ignore[no-untyped-def]
                 problem_html("That question got no answer, so there is nothing to rate."),
             )
         verdict = "up" if evt.liked else "down"
-        record_feedback(path, turn, verdict)
+        problem = writer.write(turn, verdict, "", request)
+        if problem:
+            return None, gr.update(visible=False), "", problem_html(problem)
         thumb = "👍" if verdict == "up" else "👎"
         saved = (
             f'<div class="zb-ok">Thanks: your {thumb} on answer {n + 1} is saved. Add a note below if you like.</div>'
         )
         return {"turn": n, "verdict": verdict}, gr.update(visible=True), "", saved
 
-    def on_note(target: dict[str, Any] | None, note: str, turns: list[Turn]):  # type: ignore[no-untyped-def]
-        if not target or not note.strip():
+    def on_note(target: dict[str, Any] | None, note: str, turns: list[Turn], request: gr.Request):  # type: ignore[no-untyped-def]
+        if not target or not (note or "").strip():
             return gr.skip(), gr.skip(), gr.skip(), problem_html("Type a note first, or just leave the thumb.")
-        record_feedback(path, turns[target["turn"]], target["verdict"], note)
-        done = f'<div class="zb-ok">Note saved with your feedback on answer {esc(target["turn"] + 1)}.</div>'
+        n = target.get("turn") if isinstance(target, dict) else None
+        if not isinstance(n, int) or not 0 <= n < len(turns or []):
+            return None, gr.update(visible=False), "", problem_html("That answer is no longer in this chat.")
+        problem = writer.write(turns[n], target["verdict"], note, request)
+        if problem:  # the note stays in the box, to be shortened or sent later
+            return gr.skip(), gr.skip(), gr.skip(), problem_html(problem)
+        done = f'<div class="zb-ok">Note saved with your feedback on answer {esc(n + 1)}.</div>'
         return None, gr.update(visible=False), "", done
 
     return on_like, on_note
@@ -211,7 +249,7 @@ def build_chat_tab(bot: ZoneBot, demo: gr.Blocks, tab: gr.Tab) -> ChatView:
                                        elem_classes=["zb-phone-only"])  # fmt: skip
             with gr.Row(visible=False, elem_id="zb-note-row") as note_row:
                 note = gr.Textbox(show_label=False, placeholder="What was wrong or missing? (optional)", scale=4,
-                                  elem_id="zb-note")  # fmt: skip
+                                  max_length=bot.settings.feedback_note_chars, elem_id="zb-note")  # fmt: skip
                 send_note = gr.Button("Send note", size="sm", scale=1, min_width=80, elem_id="zb-send-note")
             feedback_status = gr.HTML(elem_id="zb-feedback-status", padding=False)
         with gr.Column(scale=2, min_width=300, elem_id="zb-sources-col"):

@@ -1,5 +1,5 @@
 """What ``launch`` adds to the Gradio app beyond the page: the MCP server, the OpenAI-compatible ``/v1`` routes,
-the page's login rules for both (``access.ApiLogin``), and reasons for incomplete raw API calls (``calls``)."""
+and the page's login rules for both (``access.ApiLogin``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from .access import ApiLogin, accounts
-from .calls import CompleteCalls, api_params
 from .openai_api import build_openai_app
 
-#: The app's API functions (``api.add_api``): HTTP endpoints and MCP tools.
-API_NAMES = ("ask", "search")
 #: Where the MCP server listens (Gradio's streamable HTTP transport), relative to the app's URL.
 MCP_PATH = "gradio_api/mcp/"
 
@@ -29,7 +26,6 @@ def with_endpoints(demo: gr.Blocks, kwargs: dict[str, Any]) -> dict[str, Any]:
     if bot is not None:
         app_kwargs["routes"] = [*app_kwargs.get("routes", []), Mount("/v1", app=build_openai_app(bot))]
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
-                                Middleware(ApiLogin, users=accounts(kwargs.get("auth"))),
-                                Middleware(CompleteCalls, params=api_params(demo.fns, API_NAMES))]  # fmt: skip
+                                Middleware(ApiLogin, users=accounts(kwargs.get("auth")))]  # fmt: skip
     kwargs["app_kwargs"] = app_kwargs
     return kwargs

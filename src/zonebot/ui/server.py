@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
 from ..bot import ZoneBot
 from ..config import Settings
 from ..errors import ZoneBotError
 from .assets import CSS, HEAD, THEME
+from .calls import EXCEPTION_HANDLERS, CallCheck
 from .endpoints import MCP_PATH, with_endpoints
+from .guard import Guard, HostPolicy
+from .throttle import LoginThrottle
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: Uploads are small documents; Gradio refuses larger ones before they reach zonebot's own check.
@@ -47,9 +52,35 @@ def server_options(host: str | None = None, port: int | None = None) -> ServerOp
     return ServerOptions(host=host or settings.host, port=port if port is not None else settings.port, auth=auth)
 
 
+#: Components through which a page takes files: without one, ``POST /gradio_api/upload`` is refused.
+UPLOADERS = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.Gallery, gr.MultimodalTextbox, gr.Model3D)
+
+
+def takes_uploads(demo: gr.Blocks) -> bool:
+    return any(isinstance(block, UPLOADERS) and block.interactive is not False for block in demo.blocks.values())
+
+
+def guarded(demo: gr.Blocks, listen: str, allowed_hosts: str | None, login_failures: int) -> dict[str, Any]:
+    """``app_kwargs`` for ``demo.launch``: the Host/Origin guard, login throttling, checked API calls and
+    errors in words (see ``guard``, ``throttle``, ``calls``), outermost first."""
+    return {
+        "middleware": [
+            Middleware(Guard, policy=HostPolicy.of(listen, allowed_hosts), uploads=takes_uploads(demo)),
+            Middleware(LoginThrottle, allowed=login_failures),
+            Middleware(CallCheck, blocks=demo, upload_dir=Path(get_upload_folder())),
+        ],
+        "exception_handlers": EXCEPTION_HANDLERS,
+    }
+
+
 def launch(demo: gr.Blocks, **kwargs: Any):  # type: ignore[no-untyped-def]
-    """``demo.launch`` with zonebot's styling and safe defaults (loopback, no extra file access)."""
+    """``demo.launch`` with zonebot's styling and safe defaults (loopback, no extra file access, the guard
+    of ``guarded``: ZONEBOT_ALLOWED_HOSTS and ZONEBOT_LOGIN_FAILURES_PER_MINUTE apply)."""
     kwargs.setdefault("server_name", "127.0.0.1")
+    settings = Settings.from_env()
+    kwargs.setdefault("app_kwargs", guarded(demo, kwargs["server_name"], settings.allowed_hosts,
+                                            settings.login_failures_per_minute))  # fmt: skip
+    kwargs.setdefault("ssr_mode", False)  # a Node front server would stand in front of the guard
     kwargs.setdefault("css", CSS)
     kwargs.setdefault("head", HEAD)
     kwargs.setdefault("theme", THEME)
@@ -82,6 +113,10 @@ def serve(
     if not options.corpus_changes_allowed:
         print(f"warning: serving on {options.host} without a login; adding and deleting documents is off. "
               "Set ZONEBOT_AUTH=user:password to require a login", file=sys.stderr)  # fmt: skip
+    if options.host not in LOOPBACK:
+        names = sorted(HostPolicy.of(options.host, bot.settings.allowed_hosts).names | {"the address a request arrives at"})
+        print(f"answering to: {', '.join(names)}, and names in ZONEBOT_ALLOWED_HOSTS (set it for any other name)",
+              file=sys.stderr)  # fmt: skip
     demo = build_app(bot, allow_corpus_changes=options.corpus_changes_allowed)
     with contextlib.redirect_stdout(io.StringIO()):  # Gradio's own lines (a share=True hint) say nothing of use here
         _, url, _ = launch(demo, server_name=options.host, server_port=options.port, auth=options.auth, quiet=True,
