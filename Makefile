@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 setup: $(VENV)/.installed
+	@echo "zonebot is installed in $(VENV)/bin: run 'source $(VENV)/bin/activate' to have 'zonebot' on your PATH"
 
 run: setup
 	$(BIN)/zonebot serve

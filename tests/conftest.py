@@ -18,6 +18,10 @@ for var in [v for v in os.environ if v.startswith("ZONEBOT_")]:
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+OUTPUT = ROOT / "test-output"  # git-ignored; screenshots for a human look
 
 
 @pytest.fixture(scope="session")
@@ -128,3 +132,15 @@ def documents_bot(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
         (corpus / name).write_bytes(data)
     bot = ZoneBot(corpus_dir=corpus, index_dir=base / "index")
     return bot, bot.ingest()
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Chromium (``make browser`` installs it), for the tests marked ``browser``."""
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -10,24 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import OUTPUT
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # git-ignored; screenshots for a human look
 QUESTION = "How large is the Jinqiao Economic and Technological Development Zone?"
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +76,7 @@ def test_documents_tab_lists_documents_and_shows_text(browser, server_url: str) 
     assert "index built" in page.locator("#zb-index").inner_text()
     choose_document(page, "jinqiao-development-zone.txt")
     page.wait_for_function(
-        "document.querySelector('#zb-doc-text textarea').value.includes('20.48 square kilometers')", timeout=10_000
+        "document.querySelector('#zb-doc-text textarea')?.value.includes('20.48 square kilometers')", timeout=10_000
     )
     page.screenshot(path=str(OUTPUT / "documents.png"), full_page=True)
     page.close()
@@ -328,7 +315,7 @@ def test_uploaded_document_is_answered_then_never_cited_after_delete(browser, co
     url, managed = corpus_app
     upload = tmp_path / "Zhoupu Quantum Valley.md"
     upload.write_text(NEW_DOC)
-    stored, question = "Zhoupu-Quantum-Valley.md", "How large is the Zhoupu Quantum Valley?"
+    stored, question = "Zhoupu Quantum Valley.md", "How large is the Zhoupu Quantum Valley?"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(url)
     page.get_by_role("tab", name="Documents").click()

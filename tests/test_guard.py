@@ -185,7 +185,7 @@ def test_uploads_are_refused_where_corpus_changes_are_off(bot) -> None:  # type:
 # -- Bounded feedback ---------------------------------------------------------------------------------
 def _answered(page: Page) -> list[Any]:
     """Ask one question through the page's own event; the chat it shows."""
-    outputs = page.result("respond", ["How large is the Jinqiao zone?", [], None])
+    outputs = page.result("respond", ["How large is the Jinqiao zone?", [], None, []])
     return outputs[1]
 
 

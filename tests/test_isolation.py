@@ -364,4 +364,7 @@ def test_serve_starts_and_answers_after_a_corpus_file_becomes_unreadable(locked_
         assert "20.48" in result["text"]
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        out, err = server.communicate(timeout=30)
+    # The start says where everything is, and nothing else: no library debug lines, no share=True hint.
+    assert f"MCP tools:  {url}gradio_api/mcp/" in err and f"OpenAI API: {url}v1" in err
+    assert "DEBUG" not in out + err and "share=True" not in out + err

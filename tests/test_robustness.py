@@ -169,8 +169,8 @@ def test_nothing_else_is_lost(hostile) -> None:  # type: ignore[no-untyped-def]
     indexed = {d["source"] for d in bot.documents()}
     expected = set(SEED_DOCS) | {"broken-utf8.txt", "jinqiao-zh.txt", "malformed.html", "songjiang.pdf",
                                  "injection.txt", "lingang.html", "news/zhangjiang.md"}  # fmt: skip
-    # Of two identical files the first in name order is kept.
-    expected = expected - {"jinqiao-development-zone.txt"} | {"jinqiao-copy.txt"}
+    # Of two identical files the one with a metadata sidecar is kept.
+    expected = expected - {"jinqiao-copy.txt"}
     assert indexed == expected
     assert set(report.added) == expected
     assert not indexed & set(_reasons(report))
@@ -217,9 +217,13 @@ def test_text_pdf_is_read(hostile) -> None:  # type: ignore[no-untyped-def]
 def test_duplicate_document_is_stored_once(hostile) -> None:  # type: ignore[no-untyped-def]
     bot, report = hostile
     sources = {p.source for p in bot.snapshot.passages if "20.48" in p.text}
-    assert sources == {"jinqiao-copy.txt"}
-    reason = _reasons(report)["jinqiao-development-zone.txt"]
-    assert reason == "same text as jinqiao-copy.txt (stored once)"
+    # The copy's name sorts first, but the original has a metadata sidecar: it keeps its citations.
+    assert sources == {"jinqiao-development-zone.txt"}
+    reason = _reasons(report)["jinqiao-copy.txt"]
+    assert reason == "same text as jinqiao-development-zone.txt (stored once)"
+    assert {"source": "jinqiao-copy.txt", "reason": reason, "duplicate_of": "jinqiao-development-zone.txt"} in (
+        bot.not_indexed()
+    )
     assert bot.snapshot.vectors.count() == len(bot.snapshot.passages)
 
 
@@ -235,13 +239,11 @@ def test_duplicate_document_is_stored_once(hostile) -> None:  # type: ignore[no-
 def test_prompt_injection_does_not_change_answers(hostile, bot: ZoneBot, question: str) -> None:  # type: ignore[no-untyped-def]
     hostile_bot, _ = hostile
     clean, attacked = bot.ask(question), hostile_bot.ask(question)
-    # The hostile corpus holds more documents (and the seed's Jinqiao page under its duplicate's
-    # name), which move passages in the ranking, so a list may gain or swap a further sentence;
-    # the sentence the clean answer leads with must stay.
+    # The hostile corpus holds more documents, which move passages in the ranking, so a list may
+    # gain or swap a further sentence; the sentence the clean answer leads with must stay.
     assert attacked.abstained == clean.abstained
     assert clean.citations[0].quote in {c.quote for c in attacked.citations}
-    seed = {"jinqiao-copy.txt" if s == "jinqiao-development-zone.txt" else s for s in SEED_DOCS}
-    assert cited_sources(attacked) <= seed
+    assert cited_sources(attacked) <= set(SEED_DOCS)
     assert "injection.txt" not in cited_sources(attacked)
     assert "pwned" not in attacked.text.lower() and "999" not in attacked.text
 
@@ -272,7 +274,7 @@ def test_other_zones_figures_are_never_given_for_jinqiao(hostile) -> None:  # ty
     assert "20.48" in answer.text
     for figure in ("873", "95 square", "59.9", "3.5 square", "10 square", "999", "4242"):
         assert figure not in answer.text
-    assert cited_sources(answer) <= {"jinqiao-copy.txt", "jinqiao-zh.txt"}
+    assert cited_sources(answer) <= {"jinqiao-development-zone.txt", "jinqiao-zh.txt"}
 
 
 @pytest.mark.parametrize(

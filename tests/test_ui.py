@@ -213,7 +213,7 @@ def test_export_markdown_numbers_each_answers_sources() -> None:
 # -- corpus files and feedback through the Python API ---------------------------------------
 @pytest.mark.parametrize(
     ("given", "stored"),
-    [("../../etc/passwd.md", "passwd.md"), ("My Report (final).MD", "My-Report-final.md"),
+    [("../../etc/passwd.md", "passwd.md"), ("My Report (final).MD", "My Report (final).md"),
      (".hidden.txt", "hidden.txt"), ("C:\\docs\\zone.pdf", "zone.pdf")],
 )  # fmt: skip
 def test_upload_names_are_sanitised(given: str, stored: str) -> None:
@@ -221,13 +221,13 @@ def test_upload_names_are_sanitised(given: str, stored: str) -> None:
 
 
 def test_add_document_checks_type_content_and_existing_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    assert add_document(tmp_path, "new zone.md", b"# New zone\n\nIt is new.") == "new-zone.md"
-    assert (tmp_path / "new-zone.md").read_bytes().startswith(b"# New zone")
+    assert add_document(tmp_path, "new zone.md", b"# New zone\n\nIt is new.") == "new zone.md"
+    assert (tmp_path / "new zone.md").read_bytes().startswith(b"# New zone")
     for name, data, reason in [("a.exe", b"MZ", "only"), ("b.txt", b"ab\0cd", "binary"), ("c.pdf", b"hello", "PDF"),
                                ("d.md", b"  ", "empty"), ("new zone.md", b"again", "already")]:  # fmt: skip
         with pytest.raises(CorpusError, match=reason):
             add_document(tmp_path, name, data)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-zone.md"]  # nothing half-written left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new zone.md"]  # nothing half-written left
 
 
 def test_remove_document_deletes_file_and_sidecar_inside_the_corpus_only(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -207,8 +207,8 @@ def test_ask_endpoint_takes_the_question_alone(server_url: str) -> None:
 
 
 MALFORMED = [
-    ("/gradio_api/run/ask", {"data": ["How large?", [], 3]}, 422, "takes 2 values"),
-    ("/gradio_api/call/ask", {"data": ["How large?", [], 3]}, 422, "takes 2 values"),
+    ("/gradio_api/run/ask", {"data": ["How large?", [], [], 3]}, 422, "takes 3 values"),
+    ("/gradio_api/call/ask", {"data": ["How large?", [], [], 3]}, 422, "takes 3 values"),
     ("/gradio_api/call/ask", {"data": []}, 422, "needs question"),
     ("/gradio_api/call/v2/ask", {"question": "How large?", "top_k": 3}, 422, "has no argument 'top_k'"),
     ("/gradio_api/call/v2/ask", {"history": []}, 422, "needs question"),

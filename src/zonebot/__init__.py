@@ -9,6 +9,7 @@ from .errors import (
     InvalidQuestionError,
     LoadError,
     SettingsError,
+    SourcesError,
     ZoneBotError,
 )
 from .langchain import ZoneBotRetriever
@@ -16,7 +17,7 @@ from .models import Answer, Citation, Document, IngestReport, Passage, SkippedFi
 
 __all__ = [
     "Answer", "Citation", "CorpusError", "Document", "IndexMissingError", "IngestLockedError", "IngestReport",
-    "InvalidQuestionError", "LoadError", "Passage", "Settings", "SettingsError", "SkippedFile", "ZoneBot",
+    "InvalidQuestionError", "LoadError", "Passage", "Settings", "SettingsError", "SkippedFile", "SourcesError", "ZoneBot",
     "ZoneBotError", "ZoneBotRetriever",
 ]  # fmt: skip
 __version__ = "0.1.0"

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from .models import Citation, Sentence
 
+#: Marks a quote may open with; such a quote is shown without marks of ours, which would double them.
+_OPENING_MARKS = "\"'“”‘’„‚«»‹›「『〝＂"
+
+
+def quoted(text: str) -> str:
+    """A quote as plain text shows it: in double quotation marks, unless it opens with a quotation mark itself."""
+    return text if text[:1] in _OPENING_MARKS else f'"{text}"'
+
 
 class Citations:
     """Numbers quotes as they are cited; citing the same sentence twice gives the same number."""

@@ -30,16 +30,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .citations import quoted
+
     bot = _bot(args)
     bot.ensure_index(progress=_progress)
     history = _read_history(args.history) if args.history else None
-    answer = bot.ask(args.question, history=history)
+    answer = bot.ask(args.question, history=history, sources=args.source)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
     print(answer.text)
     for c in answer.citations:
-        print(f'\n[{c.n}] {c.title} ({c.source})\n    "{c.quote}"')
+        print(f"\n[{c.n}] {c.title} ({c.source})\n    {quoted(c.quote)}")
     for note in answer.notes:
         print(f"\nnote: {note}", file=sys.stderr)
     return 0
@@ -189,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Answer a question from the corpus; builds the index first if needed.")  # fmt: skip
     p.add_argument("question", help="the question, in quotes")
     p.add_argument("--history", help="JSON file with earlier messages [{role, content}, ...] for a follow-up")
+    p.add_argument("--source", action="append", metavar="FILE",
+                   help="answer from this document only (a file name as in the corpus folder); repeat for several")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the whole answer (citations, passages) as JSON")
     p.set_defaults(func=cmd_ask)
 

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, repr=False, description="the LLM server's API key")
     llm_timeout: float = Field(30.0, gt=0, description="seconds to wait for the LLM")
     max_question_chars: int = Field(2000, ge=1, description="longest question accepted, in characters")
+    max_parts: int = Field(8, ge=1, le=100, description="asks of one question answered (a repeated ask counts once)")
+    question_seconds: float = Field(
+        15.0, gt=0, description="time one question may take before it is answered with the asks done so far"
+    )
+    workers: int | None = Field(
+        None, ge=1, le=256, description="answering steps run at once (unset: the machine's CPU cores)"
+    )
     batch_size: int = Field(64, ge=1, description="embedding batch size (texts per forward pass)")
     embed_backend: Literal["onnx-int8", "torch"] = Field(
         "onnx-int8", description="onnx-int8 (exported from the bundled model on first use) or torch (fp32)"

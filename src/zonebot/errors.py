@@ -17,6 +17,10 @@ class InvalidQuestionError(ZoneBotError, ValueError):
     """The question is empty or too long."""
 
 
+class SourcesError(ZoneBotError, ValueError):
+    """The documents a question should be kept to are not given as names of indexed documents."""
+
+
 class LoadError(ZoneBotError):
     """A corpus file could not be read; the message gives the reason."""
 
@@ -27,6 +31,15 @@ class SettingsError(ZoneBotError, ValueError):
 
 class CorpusError(ZoneBotError):
     """A file could not be added to or removed from the corpus folder; the message says why."""
+
+
+class DocumentExistsError(CorpusError):
+    """A file of that name is in the corpus already: replace it, or keep both under another name."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"{source} is already in the corpus: replace it with the new version, or keep both "
+                         "(if_exists='replace' or 'rename')")  # fmt: skip
+        self.source = source
 
 
 class FeedbackRefused(ZoneBotError):

@@ -39,7 +39,7 @@ from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissingError, IngestLockedError, LoadError
 from .lexical import LexicalIndex, tokenize
-from .loading import corpus_problem, discover, fingerprint, load_document, scan
+from .loading import SIDECAR, corpus_problem, discover, fingerprint, load_document, scan
 from .models import Coverage, Document, IngestReport, Passage, SkippedFile
 from .splitting import split_document
 from .store import VectorStore
@@ -227,6 +227,7 @@ class _Build:
     old_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
     changed: list[tuple[str, Path, str]] = field(default_factory=list)  # source, path, content hash
     digests: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)  # every file found, by source
     accepted: list[tuple[Document, str, str]] = field(default_factory=list)  # document, hash, text hash
     kept_sources: list[str] = field(default_factory=list)
     new_passages: list[Passage] = field(default_factory=list)
@@ -304,6 +305,7 @@ def _diff(build: _Build) -> None:
     for source, path in found.files:
         digest = fingerprint(path)  # never raises: an unreadable file hashes to a marker and is reported below
         build.digests[source] = digest
+        build.paths[source] = path
         if source in old_docs and old_docs[source]["hash"] == digest:
             report.unchanged.append(source)
         else:
@@ -322,7 +324,10 @@ def _nothing_changed(build: _Build) -> bool:
     before = build.prev.manifest.get("skipped", {})
     if not all(before.get(s, {}).get("hash") == d for s, _, d in build.changed):
         return False
-    build.report.skipped = [SkippedFile(s, before[s]["reason"]) for s, _, _ in build.changed]
+    if any(s not in build.digests for s in before):  # a file listed as not indexed is gone: list it no more
+        return False
+    build.report.skipped = [SkippedFile(s, before[s]["reason"], before[s].get("duplicate_of"))
+                            for s, _, _ in build.changed]  # fmt: skip
     return True
 
 
@@ -350,18 +355,46 @@ def _load(build: _Build) -> None:
             report.removed.append(source)  # its old text no longer matches the file
     build.kept_sources = [s for s in report.unchanged if s not in report.removed]
     _close_breaks(build, [doc for doc, _ in loaded])
-    text_hashes = {old_docs[s]["text_hash"]: s for s in build.kept_sources}
+    hashes = {doc.source: hashlib.sha256(doc.text.encode()).hexdigest() for doc, _ in loaded}
+    twin_of = _twins(build, {**{s: old_docs[s]["text_hash"] for s in build.kept_sources}, **hashes})
+    for source, first in twin_of.items():
+        report.skipped.append(SkippedFile(source, f"same text as {first} (stored once)", duplicate_of=first))
+        if source in build.kept_sources:  # an indexed document gives way to a twin with metadata, or an older one
+            build.kept_sources.remove(source)
+            report.unchanged.remove(source)
+        if source in old_docs:
+            report.removed.append(source)
     for doc, digest in loaded:
-        th = hashlib.sha256(doc.text.encode()).hexdigest()
-        if th in text_hashes:
-            report.skipped.append(SkippedFile(doc.source, f"same text as {text_hashes[th]} (stored once)"))
-            if doc.source in old_docs:
-                report.removed.append(doc.source)
-            continue
-        text_hashes[th] = doc.source
-        build.accepted.append((doc, digest, th))
-        report.coverage.append(Coverage(doc.source, doc.extracted_chars, doc.kept_chars))
-        (report.updated if doc.source in old_docs else report.added).append(doc.source)
+        if doc.source not in twin_of:
+            build.accepted.append((doc, digest, hashes[doc.source]))
+            report.coverage.append(Coverage(doc.source, doc.extracted_chars, doc.kept_chars))
+            (report.updated if doc.source in old_docs else report.added).append(doc.source)
+
+
+def _twins(build: _Build, text_hashes: dict[str, str]) -> dict[str, str]:
+    """Documents with the same text as another: each one (by source) that is not indexed, and the one that is.
+
+    Of a set of twins the one with a metadata sidecar is indexed, else the older file (then the first by name):
+    a copy made later never takes over the original's citations.
+    """
+
+    def precedence(source: str) -> tuple[bool, int, str]:
+        path = build.paths.get(source)
+        try:
+            has_sidecar = path is not None and path.with_name(path.name + SIDECAR).is_file()
+            mtime = path.lstat().st_mtime_ns if path is not None else 0
+        except OSError:
+            has_sidecar, mtime = False, 0
+        return (not has_sidecar, mtime, source)
+
+    groups: dict[str, list[str]] = {}
+    for source, th in text_hashes.items():
+        groups.setdefault(th, []).append(source)
+    twin_of: dict[str, str] = {}
+    for sources in groups.values():
+        first, *others = sorted(sources, key=precedence)
+        twin_of.update({s: first for s in others})
+    return twin_of
 
 
 def _close_breaks(build: _Build, docs: list[Document]) -> None:
@@ -540,7 +573,8 @@ def _write_manifest(build: _Build, gen_dir: Path, passages: int) -> None:
         "docs": dict(sorted(docs_info.items())),
         # Files not indexed (broken, duplicates), by hash: unchanged ones do not make the index stale.
         "skipped": {
-            s.source: {"hash": build.digests[s.source], "reason": s.reason}
+            s.source: {"hash": build.digests[s.source], "reason": s.reason,
+                       **({"duplicate_of": s.duplicate_of} if s.duplicate_of else {})}  # fmt: skip
             for s in report.skipped
             if s.source in build.digests
         },
@@ -608,4 +642,4 @@ def is_stale(settings: Settings, embedder: Embedder | None = None) -> bool:
         digest = fingerprint(path)
         if (docs[source]["hash"] if source in docs else skipped.get(source, {}).get("hash")) != digest:
             return True
-    return bool(set(docs) - seen)
+    return bool((set(docs) | set(skipped)) - seen)

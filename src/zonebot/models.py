@@ -108,6 +108,7 @@ class SkippedFile:
 
     source: str
     reason: str
+    duplicate_of: str | None = None  #: for a file with the same text as an indexed document: that document
 
 
 @dataclass

@@ -22,9 +22,10 @@ MODES = ("hybrid", "dense", "bm25")
 
 def search(
     snapshot: Snapshot, embedder: Embedder, query: str, k: int, mode: str = "hybrid",
-    query_vector: np.ndarray | None = None,
+    query_vector: np.ndarray | None = None, sources: frozenset[str] | None = None,
 ) -> tuple[list[Passage], np.ndarray]:  # fmt: skip
-    """The ``k`` best passages for ``query`` (copies, ``score`` set), and the query vector."""
+    """The ``k`` best passages for ``query`` (copies, ``score`` set), and the query vector; with ``sources``
+    (document names), only passages of those documents are searched."""
     if mode not in MODES:
         raise SettingsError(
             f"retrieval mode (ZONEBOT_RETRIEVAL, --retrieval) must be one of {', '.join(MODES)}, not {mode!r}"
@@ -33,24 +34,34 @@ def search(
     depth = max(4 * k, 20)
     fused: dict[int, float] = {}
     if mode in ("hybrid", "dense"):
-        for rank, (pid, _sim) in enumerate(snapshot.vectors.query(qv, depth)):
+        for rank, (pid, _sim) in enumerate(snapshot.vectors.query(qv, depth, sources)):
             row = snapshot.row_of.get(pid)
             if row is not None:
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
     if mode in ("hybrid", "bm25"):
-        for rank, (row, _score) in enumerate(snapshot.lexical.search(query, depth)):
+        mask = None if sources is None else _source_mask(snapshot, sources)
+        for rank, (row, _score) in enumerate(snapshot.lexical.search(query, depth, mask)):
             fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if sources is not None:  # the filters above already keep to them; this holds whatever a backend returns
+        fused = {row: score for row, score in fused.items() if snapshot.passages[row].source in sources}
     best = sorted(fused.items(), key=lambda item: -item[1])[:k]
     # Scale so that a passage ranked first by both rankings scores 1.0.
     top = (2.0 if mode == "hybrid" else 1.0) / (RRF_K + 1)
     return [replace(snapshot.passages[row], score=round(score / top, 4)) for row, score in best], qv
 
 
+def _source_mask(snapshot: Snapshot, sources: frozenset[str]) -> np.ndarray:
+    """1.0 for each passage row of a document in ``sources``, else 0.0 (BM25's weight mask)."""
+    return np.fromiter((p.source in sources for p in snapshot.passages), dtype=np.float32, count=len(snapshot.passages))
+
+
 def about(snapshot: Snapshot, embedder: Embedder, query: str, names: tuple[str, ...], lexicon: Lexicon, k: int,
-          mode: str, query_vector: np.ndarray) -> list[Passage]:  # fmt: skip
+          mode: str, query_vector: np.ndarray, sources: frozenset[str] | None = None) -> list[Passage]:  # fmt: skip
     """The ``k`` best passages for ``query`` among those that speak of every one of ``names`` (the
-    subject asked about), looking three times as deep; others fill up when there are too few."""
-    found, _ = search(snapshot, embedder, query, 3 * k if names else k, mode, query_vector=query_vector)
+    subject asked about), looking three times as deep; others fill up when there are too few. ``sources``
+    keeps the search to those documents."""
+    found, _ = search(snapshot, embedder, query, 3 * k if names else k, mode, query_vector=query_vector,
+                      sources=sources)  # fmt: skip
     if not names:
         return found
     on_subject = [p for p in found if not lexicon.unspoken(names, p.source, f"{p.title}\n{p.text}")]

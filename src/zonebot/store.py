@@ -134,11 +134,13 @@ class VectorStore:
                 pass
 
     # -- reading -------------------------------------------------------------------------
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """``(passage id, cosine similarity)`` pairs, best first."""
+    def query(self, vector: np.ndarray, k: int, sources: frozenset[str] | None = None) -> list[tuple[str, float]]:
+        """``(passage id, cosine similarity)`` pairs, best first; with ``sources``, only passages of those documents."""
         n = self.count()
-        if n == 0:
+        if n == 0 or sources is not None and not sources:
             return []
-        hits = self.langchain.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=min(k, n))
+        where = None if sources is None else {"source": {"$in": sorted(sources)}}
+        hits = self.langchain.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=min(k, n),
+                                                                                filter=where)  # fmt: skip
         # langchain-chroma returns the raw cosine *distance* here, despite the method name.
         return [(str(doc.id), 1.0 - float(distance)) for doc, distance in hits]

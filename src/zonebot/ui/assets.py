@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gradio as gr
 
+#: The chat's height: what is left of a laptop screen (1366x900) under the header, with the question box, the
+#: tools and a feedback note still in view; never shorter than 300px or taller than 600px.
+CHAT_HEIGHT = "clamp(300px, calc(100vh - 480px), 600px)"
+
 CSS = """
 #zb-header { align-items: flex-end; gap: 8px; }
-.zb-brand h1 { margin: 0; font-size: 1.6rem; letter-spacing: -0.01em; }
+.zb-brand h1 { margin: 0; font-size: 1.5rem; letter-spacing: -0.01em; }
 .zb-brand p { margin: 2px 0 0; color: var(--body-text-color-subdued); }
 .zb-index { text-align: right; color: var(--body-text-color-subdued); font-size: 0.85rem; }
 .zb-h2 { margin: 0 0 6px; font-size: 1.05rem; }
@@ -38,22 +42,36 @@ CSS = """
 .zb-problem { border-left: 4px solid #dc2626; background: rgba(220, 38, 38, 0.07); padding: 6px 10px; border-radius: 4px; }
 .zb-user { white-space: pre-wrap; overflow-wrap: anywhere; }
 #zb-chat a.zb-marker { text-decoration: none; font-weight: 600; font-size: 0.85em; }
-#zb-tools { justify-content: flex-start; gap: 6px; flex-wrap: wrap; }
+#zb-tools { justify-content: flex-start; align-items: center; gap: 6px; flex-wrap: wrap; }
 #zb-tools button { flex: 0 0 auto; }
 #zb-counter-box { flex: 1 1 100%; order: -1; min-height: 0; }
 #zb-counter { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 0 0 0 4px; }
 #zb-counter:empty { display: none; }
+#zb-counter-box:has(#zb-counter:empty) { display: none; }
 #zb-counter.zb-over { color: #dc2626; font-weight: 600; }
 .dark #zb-counter.zb-over { color: #f87171; }
-.zb-examples { gap: 6px; }
-.zb-examples button { white-space: normal !important; text-align: left; height: auto; line-height: 1.3;
-  justify-content: flex-start; font-weight: 400; }
+.zb-inline { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; align-self: center; }
+.zb-scope-label { font-size: 0.85rem; font-weight: 600; white-space: nowrap; }
+#zb-scope { flex: 1 1 160px; }
+/* Compact: on a laptop screen (1366x900) the examples and a feedback note stay in view under the chat. */
+#zb-chat-col { gap: 8px; }
+#zb-header { padding-bottom: 0; }
+.zb-brand { display: flex; align-items: baseline; gap: 4px 14px; flex-wrap: wrap; }
+#zb-header > :first-child { flex: 3 1 0% !important; }
+/* Gradio's own trash button duplicated "New chat" (and kept no saved chat in step). */
+#zb-chat .icon-button-wrapper.top-panel { display: none !important; }
+.zb-scope-hint { font-size: 0.78rem; color: var(--body-text-color-subdued); white-space: nowrap; }
+#zb-chats { margin-bottom: 4px; }
 .zb-phone-only { display: none !important; }
 .zb-doc-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
 /* Cards wrap only between words: a broken word is what made the old table unreadable on a phone. */
 .zb-doc { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
   background: var(--block-background-fill); overflow-wrap: normal; word-break: normal; hyphens: none; min-width: 0; }
 .zb-doc .zb-meta { overflow-wrap: normal; }
+.zb-doc[data-source] { cursor: pointer; }
+.zb-doc[data-source]:hover, .zb-doc[data-source]:focus-visible { border-color: var(--color-accent); }
+.zb-doc.zb-skipped { border-style: dashed; opacity: 0.85; }
+#zb-corpus-status { min-height: 56px; margin-bottom: 24px; }  /* room for the progress bar above the footer */
 .zb-doc-title { margin: 0 0 4px; font-size: 1rem; }
 .zb-doc-file { font-family: var(--font-mono); font-size: 0.78rem; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; margin-top: 4px; }
@@ -70,6 +88,7 @@ footer .divider, footer > div > .divider { display: none; }
   #zb-sources { max-height: none; }
   .zb-phone-only { display: inline-flex !important; }
   .zb-doc-grid { grid-template-columns: 1fr; }
+  .zb-scope-hint { display: none; }
   .zb-doc { padding: 8px 10px; }
   .zb-doc-file { font-family: inherit; font-size: 0.8rem; }
 }
@@ -135,10 +154,9 @@ HEAD = """
 
 COPY_JS = """
 async () => {
-  const turns = [...document.querySelectorAll("#zb-sources .zb-turn")];
-  const visible = turns.filter((s) => !s.hidden).pop() || turns.pop();
+  const latest = [...document.querySelectorAll("#zb-sources .zb-turn")].pop();
   const button = document.querySelector("#zb-copy");
-  const text = visible ? visible.querySelector(".zb-copytext").value : "";
+  const text = latest ? latest.querySelector(".zb-copytext").value : "";
   const say = (words) => { if (button) { const old = button.textContent; button.textContent = words;
     setTimeout(() => { button.textContent = old; }, 1500); } };
   if (!text) { say("Nothing to copy"); return; }

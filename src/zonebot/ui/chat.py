@@ -15,7 +15,8 @@ from ..bot import ZoneBot
 from ..errors import FeedbackRefused, IndexMissingError, ZoneBotError
 from ..feedback import FeedbackLimits, feedback_path, record_feedback
 from ..models import Answer
-from .assets import COPY_JS, EXPORT_JS, TO_CHAT_JS, TO_SOURCES_JS
+from . import chats
+from .assets import CHAT_HEIGHT, COPY_JS, EXPORT_JS, TO_CHAT_JS, TO_SOURCES_JS
 from .render import (
     Message,
     Turn,
@@ -65,17 +66,19 @@ def _failed(chat: list[Message], turns: list[Turn], question: str, problem: str)
     return chat, sources_panel(turns), turns
 
 
-def _answer_stream(bot: ZoneBot, question: str, history: list[Message]) -> Iterator[str | Answer]:
+def _answer_stream(bot: ZoneBot, question: str, history: list[Message],
+                   sources: list[str] | None) -> Iterator[str | Answer]:  # fmt: skip
     """The growing text, then the ``Answer`` (asked again if the stream ends without one)."""
-    for item in bot.stream(question, history):
+    for item in bot.stream(question, history, sources=sources):
         yield item
         if isinstance(item, Answer):
             return
-    yield bot.ask(question, history)
+    yield bot.ask(question, history, sources=sources)
 
 
 def make_respond(bot: ZoneBot) -> Callable[..., Iterator[Outputs]]:
-    def respond(message: Any, chat: list[Message] | None, turns: list[Turn] | None) -> Iterator[Outputs]:
+    def respond(message: Any, chat: list[Message] | None, turns: list[Turn] | None,
+                scope: list[str] | None = None) -> Iterator[Outputs]:  # fmt: skip
         question = message_text(message)
         if not question.strip():  # an empty Enter does nothing
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -92,7 +95,7 @@ def make_respond(bot: ZoneBot) -> Callable[..., Iterator[Outputs]]:
         chat += [{"role": "user", "content": user_html(question)}, {"role": "assistant", "content": ""}]
         yield "", chat, sources_panel(turns, pending=True), turns
         try:
-            for item in _answer_stream(bot, question, history):
+            for item in _answer_stream(bot, question, history, scope or None):
                 if isinstance(item, Answer):
                     answer = item
                     break
@@ -188,29 +191,42 @@ def make_feedback(bot: ZoneBot):  # type: ignore[no-untyped-def]
     return on_like, on_note
 
 
-def _example_handler(respond: Callable[..., Iterator[Outputs]], question: str):  # type: ignore[no-untyped-def]
-    def ask_example(chat: list[Message] | None, turns: list[Turn] | None) -> Iterator[Outputs]:
-        yield from respond(question, chat, turns)
+def _example_handler(respond: Callable[..., Iterator[Outputs]]):  # type: ignore[no-untyped-def]
+    def ask_example(chat: list[Message] | None, turns: list[Turn] | None, scope: list[str] | None,
+                    evt: gr.SelectData) -> Iterator[Outputs]:  # fmt: skip
+        chosen = evt.value if isinstance(evt.value, dict) else {}
+        yield from respond(str(chosen.get("text") or ""), chat, turns, scope)
 
     return ask_example
 
 
-def build_chat_tab(bot: ZoneBot) -> None:
-    """The chat column, the sources column and their events, inside the current Blocks context."""
+def build_chat_tab(bot: ZoneBot, demo: gr.Blocks, tab: gr.Tab) -> ChatView:
+    """The chat column, the sources column and their events, inside ``tab`` of ``demo``."""
     turns = gr.State([])
     target = gr.State(None)
+    saved = gr.BrowserState(chats.empty(), storage_key=chats.STORAGE_KEY, secret=chats.STORAGE_SECRET)
+    chat_id = gr.State(None)  #: the stored chat the conversation on screen is kept as
     with gr.Row(equal_height=False, elem_id="zb-main"):
         with gr.Column(scale=3, min_width=300, elem_id="zb-chat-col"):
+            with gr.Accordion("Past chats", open=False, elem_id="zb-chats"):
+                past = gr.Radio(choices=[], show_label=False, elem_id="zb-past")
+                with gr.Row(elem_id="zb-chat-admin"):
+                    name = gr.Textbox(show_label=False, placeholder="A new name for the chosen chat", scale=3,
+                                      container=False, elem_id="zb-chat-name")  # fmt: skip
+                    rename = gr.Button("Rename", size="sm", scale=1, min_width=70, elem_id="zb-rename")
+                    forget = gr.Button("Delete", size="sm", variant="stop", scale=1, min_width=70, elem_id="zb-forget")
             chat = gr.Chatbot(
                 show_label=False,  # a floating "Conversation" label covered the first message
                 elem_id="zb-chat",
-                height=520,
+                height=CHAT_HEIGHT,
                 buttons=[],  # "Copy answer" below copies the text with its sources instead
                 feedback_options=("Like", "Dislike"),
                 render_markdown=False,  # messages are HTML that zonebot escaped itself
                 allow_tags=False,
                 latex_delimiters=[],
-                placeholder="Ask about the Jinqiao, Jinshan or Shanghai Bay Area zones.",
+                placeholder="Ask about the Jinqiao, Jinshan or Shanghai Bay Area zones. Try:",
+                # In the empty chat, where they are seen: under it they fell below a laptop screen's fold.
+                examples=[{"text": q, "display_text": f"{label}: {q}"} for label, q in EXAMPLES],
             )
             with gr.Row(elem_id="zb-ask-row"):
                 box = gr.Textbox(show_label=False, placeholder="Ask a question, e.g. How large is the Jinqiao zone?",
@@ -220,6 +236,12 @@ def build_chat_tab(bot: ZoneBot) -> None:
                 limit = bot.settings.max_question_chars
                 gr.HTML(f'<div id="zb-counter" data-limit="{limit}" aria-live="polite"></div>', padding=False,
                         elem_id="zb-counter-box")  # fmt: skip
+                gr.HTML("<label class='zb-scope-label' for='zb-scope'>Ask only</label>", padding=False,
+                        elem_classes=["zb-inline"])  # fmt: skip
+                scope = gr.Dropdown(choices=[], value=[], multiselect=True, show_label=False, container=False,
+                                    label="Ask only these documents", scale=4, min_width=160,
+                                    elem_id="zb-scope")  # fmt: skip
+                gr.HTML("<span class='zb-scope-hint'>(none: all)</span>", padding=False, elem_classes=["zb-inline"])
                 copy = gr.Button("Copy answer", size="sm", elem_id="zb-copy", min_width=60)
                 export = gr.Button("Export", size="sm", elem_id="zb-export", min_width=60)
                 clear = gr.Button("New chat", size="sm", elem_id="zb-clear", min_width=60)
@@ -230,9 +252,6 @@ def build_chat_tab(bot: ZoneBot) -> None:
                                   max_length=bot.settings.feedback_note_chars, elem_id="zb-note")  # fmt: skip
                 send_note = gr.Button("Send note", size="sm", scale=1, min_width=80, elem_id="zb-send-note")
             feedback_status = gr.HTML(elem_id="zb-feedback-status", padding=False)
-            with gr.Column(elem_classes=["zb-examples"]):
-                gr.HTML("<div class='zb-h2'>Try</div>", padding=False)
-                examples = [gr.Button(f"{label}: {q}", size="sm") for label, q in EXAMPLES]
         with gr.Column(scale=2, min_width=300, elem_id="zb-sources-col"):
             with gr.Row():
                 gr.HTML("<h2 class='zb-h2'>Sources</h2>", padding=False)
@@ -241,8 +260,25 @@ def build_chat_tab(bot: ZoneBot) -> None:
             sources = gr.HTML(sources_panel([]), elem_id="zb-sources")
     view = ChatView(box=box, send=send, chat=chat, sources=sources, turns=turns, target=target, copy=copy,
                     export=export, clear=clear, to_sources=to_sources, to_chat=to_chat, note_row=note_row,
-                    note=note, send_note=send_note, feedback_status=feedback_status, examples=examples)  # fmt: skip
+                    note=note, send_note=send_note, feedback_status=feedback_status,
+                    scope=scope, saved=saved, chat_id=chat_id, past=past, name=name, rename=rename,
+                    forget=forget)  # fmt: skip
     _wire_chat(bot, view)
+    _wire_past_chats(bot, demo, view)
+    for trigger in (demo.load, tab.select):  # documents come and go in the Documents tab
+        trigger(lambda chosen: document_choices(bot, chosen), view.scope, view.scope, api_visibility="private")
+    return view
+
+
+def document_choices(bot: ZoneBot, chosen: list[str] | None) -> Any:
+    """The documents to choose from (title and file), keeping those chosen that are still indexed."""
+    try:
+        docs = sorted(bot.documents(), key=lambda d: str(d.get("title") or d["source"]).lower())
+    except ZoneBotError:  # no index yet: nothing to choose
+        docs = []
+    names = {d["source"] for d in docs}
+    return gr.update(choices=[(f"{d.get('title') or d['source']} ({d['source']})", d["source"]) for d in docs],
+                     value=[c for c in chosen or [] if c in names])  # fmt: skip
 
 
 @dataclass
@@ -264,24 +300,32 @@ class ChatView:
     note: gr.Textbox
     send_note: gr.Button
     feedback_status: gr.HTML
-    examples: list[gr.Button]
+    scope: gr.Dropdown  #: the documents to ask (none chosen: all)
+    saved: gr.BrowserState  #: past chats, in the browser (``chats``)
+    chat_id: gr.State
+    past: gr.Radio
+    name: gr.Textbox
+    rename: gr.Button
+    forget: gr.Button
 
 
 def _wire_chat(bot: ZoneBot, v: ChatView) -> None:
     ui: dict[str, Any] = {"api_visibility": "private"}
     respond = make_respond(bot)
     outputs = [v.box, v.chat, v.sources, v.turns]
+    keep = make_keep(bot)
     for trigger in (v.box.submit, v.send.click):
-        trigger(respond, [v.box, v.chat, v.turns], outputs, show_progress="hidden", **ui)
-    for button, (_, question) in zip(v.examples, EXAMPLES, strict=True):
-        button.click(_example_handler(respond, question), [v.chat, v.turns], outputs, show_progress="hidden", **ui)
+        trigger(respond, [v.box, v.chat, v.turns, v.scope], outputs, show_progress="hidden", **ui).then(
+            keep, [v.saved, v.chat_id, v.turns], [v.saved, v.chat_id, v.past], **ui
+        )
+    v.chat.example_select(_example_handler(respond), [v.chat, v.turns, v.scope], outputs, show_progress="hidden",
+                          **ui).then(keep, [v.saved, v.chat_id, v.turns], [v.saved, v.chat_id, v.past], **ui)  # fmt: skip
 
     def new_chat():  # type: ignore[no-untyped-def]
-        return [], sources_panel([]), [], "", gr.update(visible=False), ""
+        return [], sources_panel([]), [], "", gr.update(visible=False), "", None, None
 
-    reset = [v.chat, v.sources, v.turns, v.box, v.note_row, v.feedback_status]
+    reset = [v.chat, v.sources, v.turns, v.box, v.note_row, v.feedback_status, v.chat_id, v.past]
     v.clear.click(new_chat, None, reset, queue=False, **ui)
-    v.chat.clear(new_chat, None, reset, queue=False, **ui)
     on_like, on_note = make_feedback(bot)
     noted = [v.target, v.note_row, v.note, v.feedback_status]
     v.chat.like(on_like, [v.chat, v.turns], noted, queue=False, **ui)
@@ -291,3 +335,63 @@ def _wire_chat(bot: ZoneBot, v: ChatView) -> None:
     v.export.click(None, js=EXPORT_JS, **ui)
     v.to_sources.click(None, js=TO_SOURCES_JS, **ui)
     v.to_chat.click(None, js=TO_CHAT_JS, **ui)
+
+
+def make_keep(bot: ZoneBot):  # type: ignore[no-untyped-def]
+    """After each question: the conversation kept in the browser's list of chats."""
+
+    def keep(saved: Any, chat_id: str | None, turns: list[Turn] | None):  # type: ignore[no-untyped-def]
+        if not turns:
+            return gr.skip(), gr.skip(), gr.skip()
+        saved, chat_id = chats.store(saved, chat_id, turns)
+        return saved, chat_id, gr.update(choices=chats.choices(saved), value=chat_id)
+
+    return keep
+
+
+def _wire_past_chats(bot: ZoneBot, demo: gr.Blocks, v: ChatView) -> None:
+    """Past chats: the latest reopened on load; open, rename and delete from the list."""
+    ui: dict[str, Any] = {"api_visibility": "private"}
+    limit = bot.settings.max_question_chars
+
+    def show(saved: chats.Saved, chat_id: str | None):  # type: ignore[no-untyped-def]
+        """The chat ``chat_id`` on screen (a new one when None), and the list."""
+        chat = chats.find(saved, chat_id)
+        try:
+            totals = {d["source"]: int(d.get("passages") or 0) for d in bot.documents()} if chat else {}
+        except ZoneBotError:  # no index: the sources are shown without "of N passages"
+            totals = {}
+        messages, turns = chats.opened(chat, totals, limit) if chat else ([], [])
+        listed = gr.update(choices=chats.choices(saved), value=chat["id"] if chat else None)
+        return saved, messages, sources_panel(turns), turns, chat["id"] if chat else None, listed
+
+    shown = [v.saved, v.chat, v.sources, v.turns, v.chat_id, v.past]
+
+    def on_load(saved: Any):  # type: ignore[no-untyped-def]
+        saved = chats.read(saved)
+        if saved["current"] is None:  # nothing to reopen: leave alone a question asked while the page loaded
+            listed = gr.update(choices=chats.choices(saved), value=None)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), listed
+        return show(saved, saved["current"])
+
+    def open_chat(chosen: str | None, saved: Any):  # type: ignore[no-untyped-def]
+        saved = chats.read(saved)
+        saved["current"] = chosen if chats.find(saved, chosen) else None
+        return show(saved, saved["current"])
+
+    def rename_chat(chosen: str | None, name: str, saved: Any):  # type: ignore[no-untyped-def]
+        saved = chats.rename(saved, chosen, name or "")
+        return saved, gr.update(choices=chats.choices(saved), value=chosen), ""
+
+    def forget_chat(chosen: str | None, current: str | None, saved: Any):  # type: ignore[no-untyped-def]
+        saved = chats.delete(saved, chosen)
+        if chosen == current:
+            return show(saved, None)
+        return saved, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(choices=chats.choices(saved), value=None)
+
+    demo.load(on_load, v.saved, shown, **ui)
+    v.past.input(open_chat, [v.past, v.saved], shown, **ui)
+    v.rename.click(rename_chat, [v.past, v.name, v.saved], [v.saved, v.past, v.name], **ui)
+    v.name.submit(rename_chat, [v.past, v.name, v.saved], [v.saved, v.past, v.name], **ui)
+    v.forget.click(forget_chat, [v.past, v.chat_id, v.saved], shown, **ui)
+    v.clear.click(lambda saved: {**chats.read(saved), "current": None}, v.saved, v.saved, queue=False, **ui)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..citations import quoted
 from ..models import Answer, Citation, Passage
 
 Message = dict[str, Any]
@@ -174,15 +175,18 @@ def _passage_card(p: Passage, total: dict[str, int]) -> str:
     )
 
 
+SOURCES_HEADING = "Sources:"
+
+
 def copy_text(answer: Answer) -> str:
-    """The answer as plain text with its numbered references, for the clipboard."""
+    """The answer as plain text with its numbered references, for the clipboard (and chat API replies)."""
     lines = [answer.text]
     if answer.citations:
         lines.append("")
-        lines.append("Sources:")
+        lines.append(SOURCES_HEADING)
         for c in answer.citations:
             meta = ", ".join(x for x in (c.publisher, c.date) if x)
-            lines.append(f'[{c.n}] {c.title}{f" ({meta})" if meta else ""}, {c.source}: "{c.quote}"')
+            lines.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}, {c.source}: {quoted(c.quote)}")
     return "\n".join(lines)
 
 
@@ -262,11 +266,12 @@ def passage_dict(p: Passage) -> dict[str, Any]:
 
 
 def answer_turn(question: str, history: list[Message], answer: Answer, section: str) -> Turn:
-    """One answered question as plain data (JSON-safe), with its sources panel section."""
+    """One answered question as plain data (JSON-safe), with its sources panel section and the whole ``Answer``
+    as a dict (``record``: what a stored chat keeps)."""
     return {"question": question, "history": history, "answer": answer.text, "abstained": answer.abstained,
             "citations": [citation_dict(c) for c in answer.citations],
             "closest": [passage_dict(p) for p in answer.passages[:3]] if answer.abstained else [],
-            "section": section}  # fmt: skip
+            "section": section, "record": answer.to_dict()}  # fmt: skip
 
 
 def problem_turn(question: str, turn: int, problem: str) -> Turn:
@@ -278,7 +283,7 @@ def _source_line(c: dict[str, Any]) -> str:
     line = f"{c['n']}. {c['title']}{f' ({meta})' if meta else ''}, `{c['source']}`"
     if c.get("url"):
         line += f", <{c['url']}>"
-    return f'{line}\n   > "{c["quote"]}"'
+    return f"{line}\n   > {quoted(c['quote'])}"
 
 
 def conversation_markdown(turns: list[Turn], now: datetime | None = None) -> str:
@@ -297,19 +302,45 @@ def conversation_markdown(turns: list[Turn], now: datetime | None = None) -> str
 
 
 # -- the Documents tab -------------------------------------------------------------------
-def document_cards(docs: list[dict[str, Any]]) -> str:
-    """The indexed documents as cards: a grid on a wide screen, one column on a phone."""
-    if not docs:
+def document_cards(docs: list[dict[str, Any]], not_indexed: list[dict[str, Any]] | None = None) -> str:
+    """The indexed documents as cards (a grid on a wide screen, one column on a phone), then the corpus files the
+    index leaves out (``ZoneBot.not_indexed``: a duplicate says of which document). Each card can be chosen
+    (click, or Enter on it): ``data-source`` names its file."""
+    if not docs and not not_indexed:
         return '<div class="zb-empty">No documents yet: add some below.</div>'
     cards = []
     for d in sorted(docs, key=lambda d: d["source"].lower()):
         passages = int(d.get("passages") or 0)
         counts = f"{passages:,} passage{'' if passages == 1 else 's'} · {int(d.get('chars') or 0):,} characters"
         cards.append(
-            f'<article class="zb-doc" data-source="{esc(d["source"])}">'
+            f'<article class="zb-doc" data-source="{esc(d["source"])}" tabindex="0" role="button" '
+            f'aria-label="Read {esc(d.get("title") or d["source"])}">'
             f'<h3 class="zb-doc-title">{esc(d.get("title") or d["source"])}</h3>'
             f'<div class="zb-meta">{_byline(d.get("publisher"), d.get("date"), d.get("url"))}</div>'
             f'<div class="zb-doc-file" title="{esc(d["source"])}">{esc(d["source"])}</div>'
             f'<div class="zb-doc-counts">{counts}</div></article>'
         )
+    for f in not_indexed or []:
+        what = (f"Duplicate of {f['duplicate_of']}: the same text is indexed once, under that name."
+                if f.get("duplicate_of") else f"Not indexed: {f.get('reason', '')}")  # fmt: skip
+        cards.append(
+            f'<article class="zb-doc zb-skipped" data-source="{esc(f["source"])}" tabindex="0" role="button" '
+            f'aria-label="Choose {esc(f["source"])}">'
+            f'<h3 class="zb-doc-title">{esc(f["source"])}</h3>'
+            f'<div class="zb-doc-counts">{esc(what)}</div></article>'
+        )
     return f'<div class="zb-doc-grid">{"".join(cards)}</div>'
+
+
+#: On the cards: a click (or Enter) on a card chooses its document (the ``choose`` event, with ``source``).
+CHOOSE_CARD_JS = """
+const choose = (ev) => {
+  const card = ev.target.closest && ev.target.closest('.zb-doc[data-source]');
+  if (!card || ev.target.closest('a')) return;
+  if (ev.type === 'keydown' && ev.key !== 'Enter' && ev.key !== ' ') return;
+  ev.preventDefault();
+  trigger('choose', {source: card.dataset.source});
+};
+element.addEventListener('click', choose);
+element.addEventListener('keydown', choose);
+"""

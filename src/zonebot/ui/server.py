@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from ..config import Settings
 from ..errors import ZoneBotError
 from .assets import CSS, HEAD, THEME
 from .calls import EXCEPTION_HANDLERS, CallCheck
+from .endpoints import MCP_PATH, with_endpoints
 from .guard import Guard, HostPolicy
 from .throttle import LoginThrottle
 
@@ -85,7 +88,7 @@ def launch(demo: gr.Blocks, **kwargs: Any):  # type: ignore[no-untyped-def]
     kwargs.setdefault("footer_links", ["api"])
     kwargs.setdefault("run_history", False)  # questions stay out of the browser's storage
     kwargs.setdefault("max_file_size", MAX_UPLOAD)
-    return demo.launch(**kwargs)
+    return demo.launch(**with_endpoints(demo, kwargs))
 
 
 def serve(
@@ -115,4 +118,14 @@ def serve(
         print(f"answering to: {', '.join(names)}, and names in ZONEBOT_ALLOWED_HOSTS (set it for any other name)",
               file=sys.stderr)  # fmt: skip
     demo = build_app(bot, allow_corpus_changes=options.corpus_changes_allowed)
-    launch(demo, server_name=options.host, server_port=options.port, auth=options.auth)
+    with contextlib.redirect_stdout(io.StringIO()):  # Gradio's own lines (a share=True hint) say nothing of use here
+        _, url, _ = launch(demo, server_name=options.host, server_port=options.port, auth=options.auth, quiet=True,
+                           prevent_thread_lock=True)  # fmt: skip
+    print(addresses(url), file=sys.stderr, flush=True)
+    demo.block_thread()
+
+
+def addresses(url: str) -> str:
+    """Where the running server answers: the chat, the MCP tools, the OpenAI-compatible API."""
+    return (f"zonebot is serving on {url}\n  chat:       {url}\n  MCP tools:  {url}{MCP_PATH} (ask, search)\n"
+            f"  OpenAI API: {url}v1 (model zonebot)\nPress Ctrl+C to stop.")
