@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import OUTPUT, free_port
 from tests.test_browser import QUESTION, ask
-from tests.test_documents import FIELD_CASE, PARK_V1, PARK_V2
+from tests.test_document_files import FIELD_CASE, PARK_V1, PARK_V2
 
 pytestmark = pytest.mark.browser
 
