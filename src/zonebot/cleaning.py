@@ -128,6 +128,8 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 # A line-end hyphen: "manu-" then "facturers" on the next line.
 _BREAK = re.compile(r"([^\W\d_]+)-$")
 _CONTINUES = re.compile(r"^[a-z\d(]")
+_SOURCE_LINE = re.compile(r"^source\s*[:：]\s*(.+)$", re.IGNORECASE)
+_UPDATED_LINE = re.compile(r"^(\S+\.\w{2,})\s+updated\s*:\s*(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
 def _known_words(blocks: list[Block]) -> set[str]:
@@ -148,7 +150,7 @@ class _Cleaner:
         self.kept: list[str] = []
         self.first_content: str | None = None
         self.subject: str | None = None  # the nearest heading that names something
-        self.seen_facts: set[str] = set()
+        self.passed: set[str] = set()  # lines dropped, or kept for their figures: the next time, passed over
         self._blocks = blocks
         self._own: set[str] | None = None
 
@@ -158,37 +160,43 @@ class _Cleaner:
             self._own = _known_words(self._blocks)
         return self._own
 
-    def _rejoin(self, head: str, tail: str) -> str:
-        """How two lines meet where the first ends in a hyphen: "manu-" + "facturers" -> "manufacturers"
-        (the joined word is known: the document's own or the dictionary's, or a part is no word at all);
-        "cold-" + "chain" stays "cold-chain" when the document writes it so. When both parts are words
-        and the joined one is unknown ("photo-" + "resist"), the hyphen stays and the ingest decides."""
+    def _joint(self, head: str, tail: str) -> str:
+        """What goes between two wrapped lines: "" where "manu-" meets "facturers" (the hyphen dropped by
+        the caller), "-" kept in "cold-" + "chain" when the document writes it so, else a space. A line-end
+        hyphen is dropped when the joined word is known (the document's own or the dictionary's) or a part
+        is no word at all; when both parts are words and the joined one is unknown ("photo-" + "resist"),
+        the hyphen stays and the ingest decides (``open_breaks``)."""
         from .lexicon import english_words
 
         m, n = _BREAK.search(head), re.match(r"[^\W\d_]+", tail)
         if not m or not n or not tail[:1].islower():
-            return head + " " + tail
+            return " "
         a, b = m.group(1), n.group(0)
         own, english = self._own_words(), english_words()
         joined, written = (a + b).lower(), f"{a}-{b}".lower()
         if written in own:
-            return head + tail
+            return "-"
         if joined in own or joined in english or not (a.lower() in english and b.lower() in english):
-            return head[:-1] + tail
+            return ""
         self.result.open_breaks.append((f"{a}-{b}", a + b))
-        return head + tail
+        return "-"
 
     def unwrap(self, text: str) -> list[str]:
-        """A block's lines as logical lines: lines wrapped from one paragraph rejoined, others apart."""
+        """A block's lines as logical lines: lines wrapped from one paragraph rejoined, others apart.
+        Linear in the block's length."""
         lines = [re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in text.split("\n")]
-        lines = [line for line in lines if line]
-        out: list[str] = []
-        for line in lines:
-            if out and self._wrapped(out[-1], line):
-                out[-1] = self._rejoin(out[-1], line)
+        out: list[list[str]] = []
+        prev = ""
+        for line in (line for line in lines if line):
+            if out and self._wrapped(prev, line):
+                joint = self._joint(prev, line)
+                if joint != " ":  # a line-end hyphen: the previous part loses it, the joint puts it back or not
+                    out[-1][-1] = out[-1][-1][:-1]
+                out[-1].append(joint + line)
             else:
-                out.append(line)
-        return out
+                out.append([line])
+            prev = line
+        return ["".join(parts) for parts in out]
 
     @staticmethod
     def _wrapped(prev: str, line: str) -> bool:
@@ -201,11 +209,13 @@ class _Cleaner:
     # -- lines ---------------------------------------------------------------------------------
     def add_line(self, s: str) -> None:
         """One logical line of prose as written: kept, joined to a list intro, made a row, or dropped."""
+        if s in self.passed:  # seen before and not kept as prose: a log line, a repeated banner
+            return
         result, kept = self.result, self.kept
-        src = re.match(r"^source\s*[:：]\s*(.+)$", s, re.IGNORECASE)
+        src = _SOURCE_LINE.match(s)
         if src and result.publisher is None:
             result.publisher = src.group(1).strip()
-        upd = re.search(r"^(\S+\.\w{2,})\s+updated\s*:\s*(\d{4}-\d{2}-\d{2})", s, re.IGNORECASE)
+        upd = _UPDATED_LINE.match(s)
         if upd:
             result.url = result.url or f"https://{upd.group(1)}"
             result.publisher = result.publisher or upd.group(1)
@@ -231,12 +241,12 @@ class _Cleaner:
         if not chrome and started and _FIGURE.search(s) and _word_count(s) >= 3:
             # A line that states a figure is a fact, prose or not ("Total investment 3.2 billion yuan");
             # the same one over and over (a log, a repeated banner) is kept once.
-            if s not in self.seen_facts:
-                self.seen_facts.add(s)
-                self._keep(s)
+            self.passed.add(s)
+            self._keep(s)
             return
         _close_list(kept)
         result.dropped.append(s)
+        self.passed.add(s)
         if self.first_content is None and not kept and not chrome and _word_count(s) >= 3:
             if not re.match(r"^(government|city) news$", s, re.I):
                 self.first_content = s  # a headline: a short line with no closing punctuation before the body

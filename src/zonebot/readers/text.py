@@ -13,20 +13,28 @@ _ENDS = re.compile(r"[.!?:;。！？：；\"'”’)]\s*$")
 
 
 def _continues(previous: str, line: str) -> bool:
-    """``line`` carries on the paragraph ``previous`` was wrapped from (hard-wrapped text)."""
-    return not _ENDS.search(previous) and bool(re.match(r"\s*[a-z(\d]", line)) and len(previous) >= 40
+    """``line`` carries on the paragraph ``previous`` was wrapped from (hard-wrapped text): the previous
+    line is long and ends mid-sentence, and this one goes on in lower case."""
+    return len(previous) >= 40 and not _ENDS.search(previous) and bool(re.match(r"\s*[a-z(]", line))
 
 
 def text_blocks(text: str) -> list[Block]:
     """Blocks of plain text: each line is prose unless it is part of an aligned-column table or a
     continuation of a hard-wrapped paragraph. Linear in the text's length."""
     blocks: list[Block] = []
-    wrapped: dict[int, list[str]] = {}  # a prose block's continuation lines, joined once at the end (linear)
+    paragraph: list[str] = []  # lines of the prose block being read
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(Block("prose", "\n".join(paragraph)))
+            paragraph.clear()
+
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     i = 0
     while i < len(lines):
         line = lines[i]
         if not line.strip():
+            flush()
             i += 1
             continue
         if aligned_cells(line) is not None:
@@ -35,16 +43,15 @@ def text_blocks(text: str) -> list[Block]:
                 j += 1
             grid = aligned_table(lines[i:j])
             if grid is not None:
+                flush()
                 blocks.extend(table_blocks(grid))
                 i = j
                 continue
-        if blocks and blocks[-1].kind == "prose" and i and lines[i - 1].strip() and _continues(lines[i - 1], line):
-            wrapped.setdefault(len(blocks) - 1, []).append(line.strip())
-        else:
-            blocks.append(Block("prose", line))
+        if not (paragraph and _continues(paragraph[-1], line)):
+            flush()
+        paragraph.append(line.strip() if paragraph else line)
         i += 1
-    for n, more in wrapped.items():
-        blocks[n].text = "\n".join([blocks[n].text, *more])
+    flush()
     return blocks
 
 
