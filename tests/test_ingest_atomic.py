@@ -102,7 +102,9 @@ def test_kill_9_during_ingest_leaves_the_previous_index_answering(seeded: tuple[
             kills += 1
         proc.wait()
         after = current_generation(index)
-        assert after is not None and (after == before or proc.returncode == 0)
+        # The previous generation, or a new one that the killed ingest had already swapped in whole (the
+        # swap is its last step: a kill between it and the process's exit leaves a complete new index).
+        assert after is not None and (after == before or proc.returncode == 0 or (index / after / "manifest.json").exists())
         assert_answers(index, corpus)
     assert kills >= 3, f"only {kills} of 4 ingests were still running when killed (a full one took {full:.1f}s)"
 
