@@ -155,3 +155,45 @@ def test_no_answerer_reads_the_index() -> None:
                  root / "citations.py", root / "lexicon.py", root / "decision.py"]:  # fmt: skip
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"from \.+(index|store|retrieval|embeddings|lexical) import|import zonebot\.index", source), path
+
+
+JINQIAO_TURN = [{"role": "user", "content": "What share of Pudong's industrial economy does the Jinqiao zone contribute?"},
+                {"role": "assistant", "content": "25 percent of Pudong's industrial economy. [1]"}]  # fmt: skip
+
+
+def test_a_follow_up_gets_its_own_fact_not_the_last_turns(bot: ZoneBot) -> None:
+    """The conversation supplies the subject, never the figure of the turn before."""
+    answer = bot.ask("How large is it?", history=JINQIAO_TURN)
+    assert not answer.abstained and answer.text.startswith("20.48 square kilometers")
+
+
+def test_a_question_that_names_its_own_subject_is_not_bound_to_the_conversation(bot: ZoneBot) -> None:
+    answer = bot.ask("How many high-tech companies does the Shanghai Bay Area High-tech zone have?",
+                     history=JINQIAO_TURN)  # fmt: skip
+    # Answered about the zone it names (before, the conversation's Jinqiao was added to it and it was refused).
+    assert not answer.abstained
+    assert cited_sources(answer) == {"shanghai-bay-area-hightech-zone-2022.txt"}
+
+
+def test_a_question_pasted_twice_is_answered_once(bot: ZoneBot) -> None:
+    once = bot.ask("How large is the Jinqiao zone?")
+    twice = bot.ask("How large is the Jinqiao zone? How large is the Jinqiao zone?")
+    assert twice.text == once.text
+
+
+def test_sources_that_disagree_are_both_cited_with_title_and_date(make_bot) -> None:  # type: ignore[no-untyped-def]
+    bot = make_bot()
+    planted = bot.settings.corpus_dir / "jinqiao-fact-sheet.txt"
+    planted.write_text("Jinqiao fact sheet\n\nThe Jinqiao Economic and Technological Development Zone covers a total "
+                       "area of 99 square kilometers, according to this fact sheet.\n", encoding="utf-8")  # fmt: skip
+    planted.with_name(planted.name + ".meta.json").write_text('{"title": "Jinqiao fact sheet", "date": "2024-01-05"}')
+    bot.ingest()
+    answer = bot.ask("How large is the Jinqiao zone?")
+    assert answer.text.startswith("The sources disagree:")
+    assert "20.48" in answer.text and "99 square kilometers" in answer.text and "2024-01-05" in answer.text
+    assert cited_sources(answer) == {"jinqiao-development-zone.txt", "jinqiao-fact-sheet.txt"}
+
+
+def test_who_is_leads_with_the_persons_role(bot: ZoneBot) -> None:
+    answer = bot.ask("Who is Peng Xijun?")
+    assert answer.text.startswith("Peng Xijun is deputy Party secretary of Shanghai Xinjinshan")
