@@ -157,6 +157,37 @@ def test_of_questions_not_yet_started_the_shortest_goes_first() -> None:
     assert order == ["short", "long0", "long1", "long2"]
 
 
+def test_with_two_workers_a_question_just_arrived_starts_at_once() -> None:
+    share, events, lock, stop = FairShare(workers=2), [], threading.Lock(), threading.Event()
+
+    def question(name: str, steps: int) -> None:
+        ticket = share.ticket(steps=steps)
+        for _ in range(steps):
+            if stop.is_set():
+                return
+            with lock:
+                events.append(f"{name} waits")
+            with share.turn(ticket):
+                with lock:
+                    events.append(f"{name} runs")
+                time.sleep(0.1)
+                with lock:
+                    events.append(f"{name} ends")
+
+    longs = [threading.Thread(target=question, args=(f"long{i}", 20)) for i in range(4)]
+    for t in longs:
+        t.start()
+    while sum(e.endswith("ends") for e in events) < 6:  # the long ones are under way
+        time.sleep(0.01)
+    question("short", 1)
+    stop.set()
+    for t in longs:
+        t.join()
+    between = events[events.index("short waits") + 1 : events.index("short runs")]
+    # Under way, the long ones hold one of the two slots: the other is free for the new question.
+    assert not [e for e in between if e.startswith("long")], between
+
+
 def test_no_more_steps_run_at_once_than_workers() -> None:
     share, lock, running, most = FairShare(workers=2), threading.Lock(), [0], [0]
 

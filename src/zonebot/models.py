@@ -171,4 +171,7 @@ class IngestReport:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for kind in ("skipped", "ignored", "warnings"):  # "duplicate_of" only where a file is a duplicate
+            data[kind] = [{k: v for k, v in f.items() if k != "duplicate_of" or v} for f in data[kind]]
+        return data

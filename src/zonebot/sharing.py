@@ -3,9 +3,10 @@
 Answering is CPU-bound (embedding, scoring, the verifier), and a question is answered in steps (its
 plan, then one step per part). ``FairShare`` lets at most ``workers`` steps run at once, and when a
 slot frees it goes to the waiting question that has had the least CPU time so far (least attained
-service first; of questions that have had none, the one with the fewest steps). A short question
-arriving behind four long ones therefore waits for at most one step of theirs, not for all of them;
-long questions share what is left evenly.
+service first; of questions that have had none, the one with the fewest steps). Questions already
+under way use at most ``workers - 1`` slots, so with two workers or more a question that has just
+arrived finds a slot free at once: an ordinary question behind four long ones does not wait for
+them, and they share what is left evenly.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FairShare:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, not {self.workers}")
         self._running = 0
+        self._continuing = 0  # steps running of questions that had a step before
         self._waiting: list[tuple[float, int, int]] = []  # the key of each waiting step: a heap
         self._cond = threading.Condition()
         self._seq = itertools.count()
@@ -74,13 +76,14 @@ class FairShare:
     @contextmanager
     def turn(self, ticket: Ticket) -> Iterator[None]:
         """Wait for a slot (least-served question first), hold it for the ``with`` body, count the time."""
-        key = ticket.key
+        key, continuing = ticket.key, ticket.steps > 0
         with self._cond:
             heapq.heappush(self._waiting, key)
-            while self._running >= self.workers or self._waiting[0] != key:
+            while not self._may_start(key, continuing):
                 self._cond.wait()
             heapq.heappop(self._waiting)
             self._running += 1
+            self._continuing += continuing
             if self._running < self.workers and self._waiting:
                 self._cond.notify_all()  # another slot is still free: the next in line may go too
         started = time.perf_counter()
@@ -92,7 +95,15 @@ class FairShare:
             ticket.remaining = max(0, ticket.remaining - 1)
             with self._cond:
                 self._running -= 1
+                self._continuing -= continuing
                 self._cond.notify_all()
+
+    def _may_start(self, key: tuple[float, int, int], continuing: bool) -> bool:
+        """A free slot, first in line, and (with two or more workers) a slot left for a question just arrived:
+        questions already under way use at most ``workers - 1`` slots."""
+        if self._running >= self.workers or self._waiting[0] != key:
+            return False
+        return not continuing or self.workers == 1 or self._continuing < self.workers - 1
 
     @property
     def busy(self) -> int:

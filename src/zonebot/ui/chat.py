@@ -208,13 +208,7 @@ def build_chat_tab(bot: ZoneBot, demo: gr.Blocks, tab: gr.Tab) -> ChatView:
     chat_id = gr.State(None)  #: the stored chat the conversation on screen is kept as
     with gr.Row(equal_height=False, elem_id="zb-main"):
         with gr.Column(scale=3, min_width=300, elem_id="zb-chat-col"):
-            with gr.Accordion("Past chats", open=False, elem_id="zb-chats"):
-                past = gr.Radio(choices=[], show_label=False, elem_id="zb-past")
-                with gr.Row(elem_id="zb-chat-admin"):
-                    name = gr.Textbox(show_label=False, placeholder="A new name for the chosen chat", scale=3,
-                                      container=False, elem_id="zb-chat-name")  # fmt: skip
-                    rename = gr.Button("Rename", size="sm", scale=1, min_width=70, elem_id="zb-rename")
-                    forget = gr.Button("Delete", size="sm", variant="stop", scale=1, min_width=70, elem_id="zb-forget")
+            past, name, rename, forget = _past_chats_box()
             chat = gr.Chatbot(
                 show_label=False,  # a floating "Conversation" label covered the first message
                 elem_id="zb-chat",
@@ -279,6 +273,18 @@ def document_choices(bot: ZoneBot, chosen: list[str] | None) -> Any:
     names = {d["source"] for d in docs}
     return gr.update(choices=[(f"{d.get('title') or d['source']} ({d['source']})", d["source"]) for d in docs],
                      value=[c for c in chosen or [] if c in names])  # fmt: skip
+
+
+def _past_chats_box() -> tuple[gr.Radio, gr.Textbox, gr.Button, gr.Button]:
+    """The collapsed "Past chats" list with its Rename and Delete controls."""
+    with gr.Accordion("Past chats", open=False, elem_id="zb-chats"):
+        past = gr.Radio(choices=[], show_label=False, elem_id="zb-past")
+        with gr.Row(elem_id="zb-chat-admin"):
+            name = gr.Textbox(show_label=False, placeholder="A new name for the chosen chat", scale=3, container=False,
+                              elem_id="zb-chat-name")  # fmt: skip
+            rename = gr.Button("Rename", size="sm", scale=1, min_width=70, elem_id="zb-rename")
+            forget = gr.Button("Delete", size="sm", variant="stop", scale=1, min_width=70, elem_id="zb-forget")
+    return past, name, rename, forget
 
 
 @dataclass
