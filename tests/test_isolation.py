@@ -307,9 +307,8 @@ def test_ingest_names_the_unreadable_file_and_folder(locked_corpus: tuple[Path, 
     assert {
         "source": "jinshan-district-industrial-parks.txt",
         "reason": "cannot read file (Permission denied)",
-        "duplicate_of": None,
     } in report["skipped"]
-    assert {"source": "private/", "reason": "folder cannot be read (Permission denied)", "duplicate_of": None} in report["ignored"]
+    assert {"source": "private/", "reason": "folder cannot be read (Permission denied)"} in report["ignored"]
     assert "jinshan-district-industrial-parks.txt" in report["removed"]
     # An unreadable sidecar costs the metadata, not the document.
     [warning] = report["warnings"]
