@@ -48,12 +48,18 @@ class ZoneBot:
         self._snapshot: Snapshot | None = None
         self._scorer: Scorer | None = None
         self._decision = decision.load()
-        self._verify, self._verified = self._load_verifier()
+        self._verifier: tuple[Any, decision.Decision | None] | None = None  # loaded with the first scorer
         self._word_vectors = WordVectors(self.embedder.embed_query)
         self._token_vectors = TokenVectors(self.embedder.token_vectors)
         self._lock = threading.Lock()
         self._share = FairShare(self.settings.workers)
         self._answerer = create(self.settings.llm or "extractive", self.settings)
+
+    def _answer_verifier(self) -> tuple[Any, decision.Decision | None]:
+        """The verifier and its decision, loaded once, when the first question needs a scorer (an ingest does not)."""
+        if self._verifier is None:
+            self._verifier = self._load_verifier()
+        return self._verifier
 
     def _load_verifier(self) -> tuple[Any, decision.Decision | None]:
         """The answer verifier (built into the model cache on first use) and its decision; (None, None) when
@@ -103,7 +109,7 @@ class ZoneBot:
                 old = self._snapshot
                 self._snapshot = open_current(self.settings.index_dir, self.embedder, self.settings.chroma_url)
                 self._scorer = Scorer(self.embedder.embed, lexicon(self._snapshot), self._decision,
-                                      self._word_vectors, self._token_vectors, self._verify, self._verified)  # fmt: skip
+                                      self._word_vectors, self._token_vectors, *self._answer_verifier())  # fmt: skip
                 if old is not None:
                     old.close()
             assert self._scorer is not None

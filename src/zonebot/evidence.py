@@ -185,7 +185,7 @@ class Scorer:
         assert self.verifier is not None
         probabilities = self.verifier(part.text, texts)
         for s in ranked:
-            s.features.update(verify=0.0, verify_yes=0.0, verify_no=0.0, prefilter=s.probability)
+            s.features.update(verify=0.0, verify_yes=0.0, verify_no=0.0)
         for s, (_neither, yes, no) in zip(shortlist, probabilities, strict=True):
             s.features.update(verify=float(yes + no), verify_yes=float(yes), verify_no=float(no))
         for s in ranked:
